@@ -1,0 +1,48 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PYTHON ?= python3
+export TRUSTPLANE_HOME ?= $(CURDIR)/.trustplane
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## demo: install, migrate the embedded SQLite database, bootstrap a demo tenant, serve on :8000
+demo: $(VENV)/.installed
+	$(BIN)/trustplane db upgrade
+	$(BIN)/trustplane admin bootstrap --tenant demo --existing-ok
+	@echo
+	@echo "Trustplane is starting on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
+	@echo "Try: curl -H \"Authorization: Bearer <token above>\" http://127.0.0.1:8000/api/v1/whoami"
+	@echo
+	$(BIN)/trustplane serve --host 127.0.0.1 --port 8000
+
+## test: ruff (lint + format), mypy --strict, import contracts, pytest on SQLite and PostgreSQL
+test: lint typecheck unit
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: $(VENV)/.dev
+	$(BIN)/pytest
+
+bench: $(VENV)/.dev
+	$(PY) bench/api.py
+
+clean:
+	rm -rf $(VENV) .trustplane .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""HTTP API: FastAPI app factory, problem details, authentication and routes."""

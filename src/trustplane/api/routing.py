@@ -1,0 +1,99 @@
+"""The edge's unit of work: one session and one transaction per request, committed here.
+
+Every API route uses :class:`UnitOfWorkRoute`. It opens the session before the handler runs,
+commits after it returns (before the response is sent), and rolls back on any error. When the
+error is a :class:`~trustplane.errors.Forbidden` from a known actor, the rolled-back work is
+replaced by one committed denial event: a denied attempt always leaves evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute, APIRouter
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from trustplane.audit import Target, record
+from trustplane.audit.events import EventDetails
+from trustplane.db import idempotency
+from trustplane.db.session import begin_write
+from trustplane.errors import Forbidden, IdempotencyConflict
+from trustplane.identity.actor import Actor
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class UnitOfWorkRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def unit_of_work(request: Request) -> Response:
+            factory = request.app.state.session_factory
+            session: Session = factory()
+            request.state.session = session
+            writes = request.method not in SAFE_METHODS
+            try:
+                if writes:
+                    body = await request.body()
+                    request.state.body_sha256 = hashlib.sha256(body).hexdigest()
+                    await run_in_threadpool(begin_write, session)
+                response = await handler(request)
+                if response.status_code < 400 and writes:
+                    await run_in_threadpool(_commit, request, session, response)
+                else:
+                    await run_in_threadpool(session.rollback)
+                return response
+            except Forbidden as exc:
+                await run_in_threadpool(_record_denial, request, session, exc)
+                raise
+            except BaseException:
+                await run_in_threadpool(session.rollback)
+                raise
+            finally:
+                await run_in_threadpool(session.close)
+
+        return unit_of_work
+
+
+def _commit(request: Request, session: Session, response: Response) -> None:
+    pending: idempotency.IdempotentRequest | None = getattr(request.state, "idempotency", None)
+    if pending is not None:
+        secret = bool(getattr(request.state, "secret_response", False))
+        body = None if secret else bytes(response.body).decode("utf-8")
+        try:
+            idempotency.save(session, pending, response.status_code, body)
+        except IntegrityError as exc:
+            session.rollback()
+            raise IdempotencyConflict(
+                "a request with this Idempotency-Key was processed concurrently; retry to see it"
+            ) from exc
+    session.commit()
+
+
+def _record_denial(request: Request, session: Session, exc: Forbidden) -> None:
+    session.rollback()
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if actor is None or actor.tenant_id is None:
+        return
+    begin_write(session)
+    record(
+        session,
+        actor,
+        exc.action,
+        Target(exc.target_kind, exc.target_id),
+        outcome="denied",
+        details=EventDetails(
+            reason=exc.detail, payload={"method": request.method, "path": request.url.path}
+        ),
+    )
+    session.commit()
+
+
+def domain_router(**kwargs: Any) -> APIRouter:
+    """The router every domain's routes hang on: each route runs in a unit of work."""
+    return APIRouter(route_class=UnitOfWorkRoute, **kwargs)

@@ -1,0 +1,133 @@
+"""Local commands: they work on the data folder and the database directly, with no server."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from trustplane.audit import Origin
+from trustplane.cli.output import EXIT_DENIED, console, emit_json, fail
+from trustplane.config import Settings
+from trustplane.db import migrate
+from trustplane.db.session import make_engine, make_session_factory, unit_of_work
+from trustplane.errors import Conflict, TrustplaneError
+from trustplane.identity import tenants, tokens
+from trustplane.identity.actor import Actor
+from trustplane.identity.schemas import BootstrapResult, TenantCreate
+from ulid import ULID
+
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+admin_app = typer.Typer(help="Installation administration (local, needs database access).")
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        fail(f"invalid TRUSTPLANE_ settings: {exc.errors()[0]['msg']}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply database migrations (the only way the schema is created or changed)."""
+    cfg = settings()
+    current = migrate.upgrade(cfg.database_url, revision)
+    console.print(f"database at revision [bold]{current}[/]")
+
+
+@admin_app.command("bootstrap")
+def bootstrap(
+    tenant: str = typer.Option(..., "--tenant", help="Name of the tenant to create."),
+    admin: str = typer.Option("admin", "--admin", help="Name of its first admin user."),
+    existing_ok: bool = typer.Option(
+        False, "--existing-ok", help="If the tenant exists, issue a fresh token to its admin."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Create a tenant, its dev/staging/prod environments and an admin; print a token once.
+
+    The admin also becomes a platform admin, who may create further tenants over the API.
+    """
+    cfg = settings()
+    try:
+        data = TenantCreate(name=tenant, admin_name=admin)
+    except ValidationError as exc:
+        fail(f"invalid tenant name '{tenant}': {exc.errors()[0]['msg']}")
+    engine = make_engine(cfg.database_url)
+    actor = Actor.local_system(Origin(correlation_id=f"cli-{ULID()}"))
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            try:
+                result = tenants.create_tenant(
+                    session, actor, data, token_ttl_days=cfg.token_ttl_days, platform_admin=True
+                )
+                token = result.token.token
+            except Conflict:
+                if not existing_ok:
+                    raise
+                token = _reissue(session, actor, tenant, cfg.token_ttl_days)
+                result = None
+    except TrustplaneError as exc:
+        fail(exc.detail, EXIT_DENIED)
+    finally:
+        engine.dispose()
+    _print_bootstrap(result, token, tenant, as_json)
+
+
+def _reissue(session: object, actor: Actor, tenant: str, ttl_days: int) -> str:
+    from sqlalchemy.orm import Session
+
+    from trustplane.db.session import system_scope
+    from trustplane.identity.repository import tenant_by_name
+
+    assert isinstance(session, Session)
+    with system_scope(session):
+        row = tenant_by_name(session, tenant)
+    assert row is not None
+    admin = tenants.admin_of(session, row)
+    if admin is None:
+        fail(f"tenant '{tenant}' has no active admin to issue a token to", EXIT_DENIED)
+    return tokens.issue_for(session, actor, admin, "bootstrap", ttl_days).token
+
+
+def _print_bootstrap(result: BootstrapResult | None, token: str, tenant: str, as_json: bool) -> None:
+    if as_json:
+        emit_json(result if result is not None else {"tenant": {"name": tenant}, "token": {"token": token}})
+        return
+    if result is not None:
+        console.print(f"created tenant [bold]{result.tenant.name}[/] ({result.tenant.id})")
+        envs = ", ".join(f"{e.name} ({e.region}, ceiling {e.sensitivity_ceiling})" for e in result.environments)
+        console.print(f"environments: {envs}")
+        console.print(f"admin: [bold]{result.admin.name}[/] ({result.admin.id})")
+    else:
+        console.print(f"tenant [bold]{tenant}[/] exists; issued a fresh admin token")
+    console.print("token (shown once, store it now):")
+    console.print(token, highlight=False, soft_wrap=True)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="TCP port."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
+) -> None:
+    """Serve the API (migrate first with 'trustplane db upgrade')."""
+    from trustplane import logs
+
+    cfg = settings()
+    logs.configure(cfg.log_level)
+    status = migrate.schema_status(make_engine(cfg.database_url))
+    if not status.ready:
+        fail(
+            f"database not ready ({status.database}, revision {status.current} of {status.head});"
+            " run 'trustplane db upgrade'",
+            EXIT_DENIED,
+        )
+    uvicorn.run(
+        "trustplane.api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )

@@ -1,0 +1,30 @@
+"""Server settings, read once from the environment (prefix ``TRUSTPLANE_``) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the server and the local commands need to know about their surroundings."""
+
+    model_config = SettingsConfigDict(env_prefix="TRUSTPLANE_", extra="ignore")
+
+    home: Path = Field(default=Path(".trustplane"), description="Data folder.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite in home if empty.")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body.")
+    token_ttl_days: int = Field(default=90, ge=1, description="Default API token lifetime.")
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300, description="Clock skew allowed.")
+    last_used_resolution_seconds: int = Field(
+        default=60, ge=0, description="Token and binding last-used times move at most this often."
+    )
+    log_level: str = Field(default="INFO")
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.home / 'trustplane.db').resolve()}"
+        return self

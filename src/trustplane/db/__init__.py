@@ -1,0 +1,1 @@
+"""Persistence infrastructure: declarative base, engine and unit of work, migrations."""

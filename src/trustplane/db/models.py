@@ -1,0 +1,8 @@
+"""Imports every ORM model so the metadata is complete (for Alembic and schema checks)."""
+
+from trustplane.audit import models as audit_models
+from trustplane.db import idempotency
+from trustplane.db.base import Base
+from trustplane.identity import models as identity_models
+
+__all__ = ["Base", "audit_models", "idempotency", "identity_models"]

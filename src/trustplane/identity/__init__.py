@@ -1,0 +1,1 @@
+"""Identity and access: tenants, environments, principals, tokens, OIDC, roles and bindings."""
