@@ -59,7 +59,11 @@ def add_member(
     assert response.status_code == 201, response.text
     principal_id = response.json()["id"]
     for role in roles:
-        body: dict[str, object] = {"principal_id": principal_id, "role": role, "reason": "test set-up"}
+        body: dict[str, object] = {
+            "principal_id": principal_id,
+            "role": role,
+            "reason": "test set-up",
+        }
         if environment is not None:
             body["environment"] = environment
         granted = client.post("/api/v1/bindings", json=body, headers=tenant.admin_headers)

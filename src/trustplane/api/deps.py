@@ -51,12 +51,13 @@ def Authenticated() -> Any:  # noqa: N802
 def _actor_dependency(permission: Permission | None) -> Any:
     def dependency(request: Request, session: Session = Depends(get_session)) -> Actor:
         settings = get_settings(request)
-        actor = authenticate(session, _bearer(request), _origin(request), settings.oidc_leeway_seconds)
+        actor = authenticate(
+            session, _bearer(request), _origin(request), settings.oidc_leeway_seconds
+        )
         request.state.actor = actor
         used = []
         if permission is not None:
-            route = request.scope.get("route")
-            route_id = f"{request.method} {getattr(route, 'path', request.url.path)}"
+            route_id = f"{request.method} {request.url.path}"
             actor.require(permission, target_kind="route", target_id=route_id)
             used = actor.granting(permission)
         record_usage(session, actor, used, settings.last_used_resolution_seconds)

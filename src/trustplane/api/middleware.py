@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -137,6 +136,6 @@ def _content_length(scope: Scope) -> int | None:
         return None
 
 
-def client_ip(scope: dict[str, Any]) -> str | None:
+def client_ip(scope: Scope) -> str | None:
     client = scope.get("client")
     return str(client[0]) if client else None

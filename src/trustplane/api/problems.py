@@ -10,9 +10,9 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from orjson import loads
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from orjson import loads
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -51,7 +51,7 @@ class PayloadTooLarge(errors.TrustplaneError):
     code = "payload-too-large"
 
 
-class IdempotentReplay(Exception):  # noqa: N818 - a signal, not an error
+class IdempotentReplay(Exception):
     """Raised by the auth dependency to answer with a stored response instead of running."""
 
     def __init__(self, status_code: int, body: str) -> None:
@@ -84,7 +84,7 @@ def problem(
 def status_of(exc: errors.TrustplaneError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return 400
 
 

@@ -26,7 +26,7 @@ def list_events(
     return [AuditEventRead.model_validate(orjson.loads(leaf)) for leaf in rows]
 
 
-def _filtered(query: Select[tuple[str]], f: AuditEventFilter) -> Select[tuple[str]]:
+def _filtered(query: Select[str], f: AuditEventFilter) -> Select[str]:
     if f.actor is not None:
         query = query.where(AuditEvent.actor_id == f.actor)
     if f.action is not None:

@@ -21,7 +21,9 @@ def list_events(
     if actor.tenant_id is None:
         raise InvalidInput("the audit trail is per tenant; this actor has none")
     after = _parse_cursor(cursor)
-    items = repository.list_events(session, actor.tenant_id, filters, after_seq=after, limit=limit + 1)
+    items = repository.list_events(
+        session, actor.tenant_id, filters, after_seq=after, limit=limit + 1
+    )
     if len(items) > limit:
         return items[:limit], str(items[limit - 1].seq)
     return items, None

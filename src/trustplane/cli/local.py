@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 import uvicorn
 from pydantic import ValidationError
+from ulid import ULID
 
 from trustplane.audit import Origin
 from trustplane.cli.output import EXIT_DENIED, console, emit_json, fail
@@ -15,7 +16,6 @@ from trustplane.errors import Conflict, TrustplaneError
 from trustplane.identity import tenants, tokens
 from trustplane.identity.actor import Actor
 from trustplane.identity.schemas import BootstrapResult, TenantCreate
-from ulid import ULID
 
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 admin_app = typer.Typer(help="Installation administration (local, needs database access).")
@@ -91,13 +91,21 @@ def _reissue(session: object, actor: Actor, tenant: str, ttl_days: int) -> str:
     return tokens.issue_for(session, actor, admin, "bootstrap", ttl_days).token
 
 
-def _print_bootstrap(result: BootstrapResult | None, token: str, tenant: str, as_json: bool) -> None:
+def _print_bootstrap(
+    result: BootstrapResult | None, token: str, tenant: str, as_json: bool
+) -> None:
     if as_json:
-        emit_json(result if result is not None else {"tenant": {"name": tenant}, "token": {"token": token}})
+        emit_json(
+            result
+            if result is not None
+            else {"tenant": {"name": tenant}, "token": {"token": token}}
+        )
         return
     if result is not None:
         console.print(f"created tenant [bold]{result.tenant.name}[/] ({result.tenant.id})")
-        envs = ", ".join(f"{e.name} ({e.region}, ceiling {e.sensitivity_ceiling})" for e in result.environments)
+        envs = ", ".join(
+            f"{e.name} ({e.region}, ceiling {e.sensitivity_ceiling})" for e in result.environments
+        )
         console.print(f"environments: {envs}")
         console.print(f"admin: [bold]{result.admin.name}[/] ({result.admin.id})")
     else:

@@ -43,9 +43,7 @@ def enable_rls(tables: dict[str, str]) -> None:
         rule = _VISIBLE.format(column=column)
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} USING ({rule}) WITH CHECK ({rule})"
-        )
+        op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({rule}) WITH CHECK ({rule})")
 
 
 def disable_rls(tables: dict[str, str]) -> None:

@@ -71,7 +71,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @event.listens_for(Session, "after_begin")
-def _apply_scope(session: Session, _tx: SessionTransaction, connection: Any) -> None:
+def _apply_scope(session: Session, _tx: SessionTransaction | None, connection: Any) -> None:
     if connection.dialect.name != "postgresql":
         return
     connection.execute(
@@ -119,7 +119,7 @@ def system_scope(session: Session) -> Iterator[None]:
 
 def _reapply(session: Session) -> None:
     if session.in_transaction() and is_postgres(session):
-        _apply_scope(session, None, session.connection())  # type: ignore[arg-type]
+        _apply_scope(session, None, session.connection())
 
 
 def begin_write(session: Session) -> None:

@@ -57,7 +57,10 @@ class Actor:
     def permissions(self) -> list[str]:
         """Tenant-wide permissions, sorted (what ``whoami`` shows)."""
         held = {
-            p.value for g in self.grants if g.environment_id is None for p in ROLE_PERMISSIONS[g.role]
+            p.value
+            for g in self.grants
+            if g.environment_id is None
+            for p in ROLE_PERMISSIONS[g.role]
         }
         return sorted(held)
 

@@ -73,7 +73,9 @@ def _from_api_token(session: Session, secret: str, now: datetime) -> tuple[Princ
     return principal, token
 
 
-def record_usage(session: Session, actor: Actor, used: list[Grant], resolution_seconds: int) -> None:
+def record_usage(
+    session: Session, actor: Actor, used: list[Grant], resolution_seconds: int
+) -> None:
     """Move last-used times of the actor's token and of the grants that authorised a request.
 
     Usage is telemetry, not a governance event: it is written in its own short transaction on

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from trustplane.db.base import utcnow
 from trustplane.identity.actor import Actor
 from trustplane.identity.models import Binding, Principal
-from trustplane.identity.schemas import AccessReview, BindingRead, ReviewFinding
+from trustplane.identity.schemas import AccessReview, BindingRead, Finding, ReviewFinding
 
 REVIEW_LIMIT = 10_000
 
@@ -35,7 +35,7 @@ def review(
     ).all()
     findings: list[ReviewFinding] = []
     for binding, principal in rows:
-        reasons: list[str] = []
+        reasons: list[Finding] = []
         if binding.expires_at is not None and binding.expires_at <= now:
             reasons.append("expired")
         elif binding.expires_at is not None and binding.expires_at <= soon:
@@ -50,7 +50,7 @@ def review(
                 ReviewFinding(
                     binding=BindingRead.model_validate(binding),
                     principal_name=principal.name,
-                    reasons=reasons,  # type: ignore[arg-type]
+                    reasons=reasons,
                 )
             )
     return AccessReview(

@@ -105,14 +105,28 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TENANT_ADMIN: READ_PERMISSIONS
     | frozenset(
         {
-            P.ENVIRONMENT_WRITE, P.PRINCIPAL_WRITE, P.TOKEN_ISSUE, P.ACCESS_GRANT,
-            P.ACCESS_ADMIN, P.ACCESS_REVIEW, P.POLICY_WRITE, P.AUDIT_CHECKPOINT, P.AUDIT_EXPORT,
+            P.ENVIRONMENT_WRITE,
+            P.PRINCIPAL_WRITE,
+            P.TOKEN_ISSUE,
+            P.ACCESS_GRANT,
+            P.ACCESS_ADMIN,
+            P.ACCESS_REVIEW,
+            P.POLICY_WRITE,
+            P.AUDIT_CHECKPOINT,
+            P.AUDIT_EXPORT,
         }
     ),
     Role.ACCESS_MANAGER: frozenset(
         {
-            P.TENANT_READ, P.ENVIRONMENT_READ, P.PRINCIPAL_READ, P.PRINCIPAL_WRITE,
-            P.TOKEN_READ, P.ROLE_READ, P.BINDING_READ, P.ACCESS_GRANT, P.ACCESS_REVIEW,
+            P.TENANT_READ,
+            P.ENVIRONMENT_READ,
+            P.PRINCIPAL_READ,
+            P.PRINCIPAL_WRITE,
+            P.TOKEN_READ,
+            P.ROLE_READ,
+            P.BINDING_READ,
+            P.ACCESS_GRANT,
+            P.ACCESS_REVIEW,
         }
     ),
     Role.DATA_STEWARD: _CATALOGUE_READ
@@ -141,9 +155,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _REGISTRY_READ
     | frozenset(
         {
-            P.WAIVER_APPROVE, P.MODEL_SUSPEND, P.MODEL_REINSTATE, P.MODEL_DEPRECATE,
-            P.MODEL_RETIRE, P.MONITOR_READ, P.MONITOR_WRITE, P.POLICY_APPROVE,
-            P.EVIDENCE_READ, P.EVIDENCE_EXPORT, P.AUDIT_READ, P.ACCESS_REVIEW,
+            P.WAIVER_APPROVE,
+            P.MODEL_SUSPEND,
+            P.MODEL_REINSTATE,
+            P.MODEL_DEPRECATE,
+            P.MODEL_RETIRE,
+            P.MONITOR_READ,
+            P.MONITOR_WRITE,
+            P.POLICY_APPROVE,
+            P.EVIDENCE_READ,
+            P.EVIDENCE_EXPORT,
+            P.AUDIT_READ,
+            P.ACCESS_REVIEW,
         }
     ),
     Role.AUDITOR: READ_PERMISSIONS | {P.ACCESS_REVIEW},

@@ -165,12 +165,15 @@ class BootstrapResult(BaseModel):
     token: TokenIssued
 
 
+Finding = Literal["expired", "expiring", "unused", "principal-disabled"]
+
+
 class ReviewFinding(BaseModel):
     """One binding that needs a reviewer's attention, and why."""
 
     binding: BindingRead
     principal_name: str
-    reasons: list[Literal["expired", "expiring", "unused", "principal-disabled"]]
+    reasons: list[Finding]
 
 
 class AccessReview(BaseModel):

@@ -32,9 +32,7 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def issue(
-    session: Session, actor: Actor, data: TokenCreate, default_ttl_days: int
-) -> TokenIssued:
+def issue(session: Session, actor: Actor, data: TokenCreate, default_ttl_days: int) -> TokenIssued:
     """Issue a token to the actor itself, or (with ``token.issue``) to another principal."""
     tenant_id = _tenant(actor)
     principal_id = data.principal_id or actor.principal_id

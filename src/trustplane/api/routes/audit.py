@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 from fastapi import Depends, Query
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
-from trustplane.api.routing import domain_router
 from trustplane.api.deps import Cursor, Limit, Require, get_session
+from trustplane.api.routing import domain_router
 from trustplane.audit.schemas import AuditEventFilter, AuditEventRead
 from trustplane.audit.service import list_events
 from trustplane.identity.actor import Actor
@@ -46,5 +45,3 @@ def audit_events(
     )
     items, nxt = list_events(session, actor, filters, cursor, limit)
     return Page(items=items, next_cursor=nxt)
-
-

@@ -7,7 +7,6 @@ from typing import Literal
 from fastapi import Depends, Query, status
 from sqlalchemy.orm import Session
 
-from trustplane.api.routing import domain_router
 from trustplane.api.deps import (
     Authenticated,
     Cursor,
@@ -17,6 +16,7 @@ from trustplane.api.deps import (
     get_settings,
     mark_secret_response,
 )
+from trustplane.api.routing import domain_router
 from trustplane.config import Settings
 from trustplane.identity import bindings, principals, review, tenants, tokens
 from trustplane.identity.actor import Actor
@@ -32,11 +32,11 @@ from trustplane.identity.schemas import (
     AccessReview,
     BindingCreate,
     BindingRead,
-    Justification,
     BootstrapResult,
     EnvironmentCreate,
     EnvironmentRead,
     GrantRead,
+    Justification,
     PrincipalRead,
     RoleRead,
     ServiceAccountCreate,
@@ -64,8 +64,10 @@ def whoami(actor: Actor = Authenticated(), session: Session = Depends(get_sessio
         auth_method=actor.auth_method,
         tenant_id=actor.tenant_id,
         tenant_name=tenant.name if tenant else None,
-        grants=[GrantRead(role=g.role, environment_id=g.environment_id, binding_id=g.binding_id)
-                for g in actor.grants],
+        grants=[
+            GrantRead(role=g.role, environment_id=g.environment_id, binding_id=g.binding_id)
+            for g in actor.grants
+        ],
         permissions=actor.permissions(),
     )
 
