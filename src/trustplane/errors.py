@@ -41,9 +41,17 @@ class IdempotencyConflict(Conflict):
 
 
 class Unauthenticated(TrustplaneError):
-    """No credential, or one that does not resolve to an active principal."""
+    """No credential, or one that does not resolve to an active principal.
+
+    When the credential did identify a principal (a revoked or expired token, a disabled
+    principal), ``known_actor`` holds it so the edge can record the refused attempt.
+    """
 
     code = "unauthenticated"
+
+    def __init__(self, detail: str, *, known_actor: Any = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.known_actor = known_actor
 
 
 class Forbidden(TrustplaneError):

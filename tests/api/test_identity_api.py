@@ -118,6 +118,15 @@ def test_token_lifecycle(
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     refused = client.get("/api/v1/whoami", headers=headers)
     assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+    attempts = _items(
+        client,
+        "/api/v1/audit/events",
+        tenant.admin_headers,
+        action="auth.authenticate",
+        actor=member.id,
+    )
+    assert [(e["outcome"], e["reason"]) for e in attempts] == [("denied", refused.json()["detail"])]
+    assert attempts[0]["correlation_id"] == refused.headers["x-correlation-id"]
     again = client.post(f"/api/v1/tokens/{laptop['id']}/revoke", headers=member.headers)
     assert again.status_code == 409
 

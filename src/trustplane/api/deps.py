@@ -51,9 +51,13 @@ def Authenticated() -> Any:  # noqa: N802
 def _actor_dependency(permission: Permission | None) -> Any:
     def dependency(request: Request, session: Session = Depends(get_session)) -> Actor:
         settings = get_settings(request)
-        actor = authenticate(
-            session, _bearer(request), _origin(request), settings.oidc_leeway_seconds
-        )
+        try:
+            actor = authenticate(
+                session, _bearer(request), _origin(request), settings.oidc_leeway_seconds
+            )
+        except Unauthenticated as exc:
+            request.state.actor = exc.known_actor
+            raise
         request.state.actor = actor
         used = []
         if permission is not None:

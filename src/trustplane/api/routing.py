@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from trustplane.audit import Target, record
 from trustplane.audit.events import EventDetails
 from trustplane.db import idempotency
-from trustplane.db.session import begin_write
-from trustplane.errors import Forbidden, IdempotencyConflict
+from trustplane.db.session import begin_write, scope_to_tenant
+from trustplane.errors import Forbidden, IdempotencyConflict, Unauthenticated
 from trustplane.identity.actor import Actor
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -48,7 +48,7 @@ class UnitOfWorkRoute(APIRoute):
                 else:
                     await run_in_threadpool(session.rollback)
                 return response
-            except Forbidden as exc:
+            except (Forbidden, Unauthenticated) as exc:
                 await run_in_threadpool(_record_denial, request, session, exc)
                 raise
             except BaseException:
@@ -75,17 +75,23 @@ def _commit(request: Request, session: Session, response: Response) -> None:
     session.commit()
 
 
-def _record_denial(request: Request, session: Session, exc: Forbidden) -> None:
+def _record_denial(request: Request, session: Session, exc: Forbidden | Unauthenticated) -> None:
+    """Replace the request's work with one committed denial event, if the actor is known."""
     session.rollback()
     actor: Actor | None = getattr(request.state, "actor", None)
     if actor is None or actor.tenant_id is None:
         return
+    if isinstance(exc, Forbidden):
+        action, target = exc.action, Target(exc.target_kind, exc.target_id)
+    else:
+        action, target = "auth.authenticate", Target("principal", actor.principal_id, actor.name)
+    scope_to_tenant(session, actor.tenant_id)
     begin_write(session)
     record(
         session,
         actor,
-        exc.action,
-        Target(exc.target_kind, exc.target_id),
+        action,
+        target,
         outcome="denied",
         details=EventDetails(
             reason=exc.detail, payload={"method": request.method, "path": request.url.path}

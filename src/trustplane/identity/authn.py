@@ -28,7 +28,7 @@ def authenticate(session: Session, credential: str, origin: Origin, leeway_secon
     """Resolve a bearer credential; raise :class:`Unauthenticated` with a precise reason."""
     now = utcnow()
     if credential.startswith(TOKEN_SCHEME):
-        principal, token = _from_api_token(session, credential, now)
+        principal, token = _from_api_token(session, credential, now, origin)
         method, token_id, token_used = "token", token.id, token.last_used_at
     elif credential.count(".") == 2:
         with system_scope(session):
@@ -37,7 +37,10 @@ def authenticate(session: Session, credential: str, origin: Origin, leeway_secon
     else:
         raise Unauthenticated("unrecognised credential: expected a Trustplane token or an OIDC JWT")
     if principal.disabled_at is not None:
-        raise Unauthenticated(f"principal '{principal.name}' is disabled")
+        raise Unauthenticated(
+            f"principal '{principal.name}' is disabled",
+            known_actor=_bare_actor(principal, method, origin),
+        )
     scope_to_tenant(session, principal.tenant_id)
     grants = tuple(
         Grant(b.id, Role(b.role), b.environment_id, b.last_used_at)
@@ -56,7 +59,9 @@ def authenticate(session: Session, credential: str, origin: Origin, leeway_secon
     )
 
 
-def _from_api_token(session: Session, secret: str, now: datetime) -> tuple[Principal, ApiToken]:
+def _from_api_token(
+    session: Session, secret: str, now: datetime, origin: Origin
+) -> tuple[Principal, ApiToken]:
     with system_scope(session):
         row = session.execute(
             select(ApiToken, Principal)
@@ -67,10 +72,17 @@ def _from_api_token(session: Session, secret: str, now: datetime) -> tuple[Princ
         raise Unauthenticated("invalid token")
     token, principal = row[0], row[1]
     if token.revoked_at is not None:
-        raise Unauthenticated(f"token {token.prefix}... was revoked")
-    if token.expires_at <= now:
-        raise Unauthenticated(f"token {token.prefix}... expired at {token.expires_at.isoformat()}")
-    return principal, token
+        problem = f"token {token.prefix}... was revoked"
+    elif token.expires_at <= now:
+        problem = f"token {token.prefix}... expired at {token.expires_at.isoformat()}"
+    else:
+        return principal, token
+    raise Unauthenticated(problem, known_actor=_bare_actor(principal, "token", origin))
+
+
+def _bare_actor(principal: Principal, method: str, origin: Origin) -> Actor:
+    """The principal a refused credential named, with no grants: only for the denial event."""
+    return Actor(principal.id, principal.name, principal.kind, method, principal.tenant_id, origin)
 
 
 def record_usage(
