@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from trustplane.db.models import Base
+from trustplane.schema import Base
 from trustplane.db.session import make_engine
 
 config = context.config

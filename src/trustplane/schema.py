@@ -1,4 +1,4 @@
-"""Imports every ORM model so the metadata is complete (for Alembic and schema checks)."""
+"""The whole schema: imports every ORM model so the metadata is complete (for Alembic)."""
 
 from trustplane.audit import models as audit_models
 from trustplane.db import idempotency
