@@ -60,14 +60,37 @@ def grant(session: Session, actor: Actor, data: BindingCreate) -> BindingRead:
     )
     if duplicate is not None:
         raise Conflict(f"'{principal.name}' already holds '{data.role}' here ({duplicate})")
-    binding = Binding(
-        id=new_id("bnd"),
-        tenant_id=tenant_id,
-        principal_id=principal.id,
-        role=data.role.value,
-        environment_id=env.id if env else None,
+    binding = add_binding(
+        session,
+        actor,
+        principal,
+        data.role,
+        env,
         expires_at=data.expires_at,
         reason=data.reason,
+    )
+    return BindingRead.model_validate(binding)
+
+
+def add_binding(
+    session: Session,
+    actor: Actor,
+    principal: Principal,
+    role: Role,
+    env: Environment | None,
+    *,
+    expires_at: datetime | None,
+    reason: str,
+) -> Binding:
+    """Create a binding and its audit event; the caller has checked who may grant it."""
+    binding = Binding(
+        id=new_id("bnd"),
+        tenant_id=principal.tenant_id,
+        principal_id=principal.id,
+        role=role.value,
+        environment_id=env.id if env else None,
+        expires_at=expires_at,
+        reason=reason,
         granted_by=actor.principal_id,
         created_at=utcnow(),
     )
@@ -77,19 +100,20 @@ def grant(session: Session, actor: Actor, data: BindingCreate) -> BindingRead:
         session,
         actor,
         "binding.grant",
-        Target("binding", binding.id, data.role.value),
+        Target("binding", binding.id, role.value),
+        tenant_id=principal.tenant_id,
         details=EventDetails(
             environment=env.name if env else None,
-            reason=data.reason,
+            reason=reason,
             payload={
                 "principal_id": principal.id,
                 "principal_name": principal.name,
-                "role": data.role.value,
-                "expires_at": data.expires_at.isoformat() if data.expires_at else None,
+                "role": role.value,
+                "expires_at": expires_at.isoformat() if expires_at else None,
             },
         ),
     )
-    return BindingRead.model_validate(binding)
+    return binding
 
 
 def revoke(session: Session, actor: Actor, binding_id: str, reason: str) -> BindingRead:

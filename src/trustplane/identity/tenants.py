@@ -12,6 +12,7 @@ from trustplane.db.pagination import keyset_page
 from trustplane.db.session import system_scope, tenant_scope
 from trustplane.errors import Conflict
 from trustplane.identity.actor import Actor
+from trustplane.identity.bindings import add_binding
 from trustplane.identity.models import Binding, Environment, Principal, Tenant
 from trustplane.identity.repository import environment_by_name, get_scoped, tenant_by_name
 from trustplane.identity.roles import Permission, Role
@@ -107,27 +108,7 @@ def _seat_admin(
     )
     roles = [Role.TENANT_ADMIN] + ([Role.PLATFORM_ADMIN] if platform_admin else [])
     for role in roles:
-        binding = Binding(
-            id=new_id("bnd"),
-            tenant_id=tenant_id,
-            principal_id=admin.id,
-            role=role.value,
-            reason="tenant created",
-            granted_by=actor.principal_id,
-            created_at=utcnow(),
-        )
-        session.add(binding)
-        session.flush()
-        record(
-            session,
-            actor,
-            "binding.grant",
-            Target("binding", binding.id, role.value),
-            tenant_id=tenant_id,
-            details=EventDetails(
-                reason="tenant created", payload={"principal_id": admin.id, "role": role.value}
-            ),
-        )
+        add_binding(session, actor, admin, role, None, expires_at=None, reason="tenant created")
     return admin
 
 
