@@ -13,7 +13,7 @@ from trustplane.config import Settings
 from trustplane.db import migrate
 from trustplane.db.session import make_engine, make_session_factory, unit_of_work
 from trustplane.errors import Conflict, TrustplaneError
-from trustplane.identity import tenants, tokens
+from trustplane.identity import tenants
 from trustplane.identity.actor import Actor
 from trustplane.identity.schemas import BootstrapResult, TenantCreate
 
@@ -66,29 +66,13 @@ def bootstrap(
             except Conflict:
                 if not existing_ok:
                     raise
-                token = _reissue(session, actor, tenant, cfg.token_ttl_days)
+                token = tenants.reissue_admin_token(session, actor, tenant, cfg.token_ttl_days)
                 result = None
     except TrustplaneError as exc:
         fail(exc.detail, EXIT_DENIED)
     finally:
         engine.dispose()
     _print_bootstrap(result, token, tenant, as_json)
-
-
-def _reissue(session: object, actor: Actor, tenant: str, ttl_days: int) -> str:
-    from sqlalchemy.orm import Session
-
-    from trustplane.db.session import system_scope
-    from trustplane.identity.repository import tenant_by_name
-
-    assert isinstance(session, Session)
-    with system_scope(session):
-        row = tenant_by_name(session, tenant)
-    assert row is not None
-    admin = tenants.admin_of(session, row)
-    if admin is None:
-        fail(f"tenant '{tenant}' has no active admin to issue a token to", EXIT_DENIED)
-    return tokens.issue_for(session, actor, admin, "bootstrap", ttl_days).token
 
 
 def _print_bootstrap(
@@ -123,14 +107,16 @@ def serve(
     from trustplane import logs
 
     cfg = settings()
-    logs.configure(cfg.log_level)
-    status = migrate.schema_status(make_engine(cfg.database_url))
+    engine = make_engine(cfg.database_url)
+    status = migrate.schema_status(engine)
+    engine.dispose()
     if not status.ready:
         fail(
             f"database not ready ({status.database}, revision {status.current} of {status.head});"
             " run 'trustplane db upgrade'",
             EXIT_DENIED,
         )
+    logs.configure(cfg.log_level)
     uvicorn.run(
         "trustplane.api.asgi:app",
         host=host,

@@ -10,7 +10,7 @@ from trustplane.audit.events import EventDetails, open_ledger
 from trustplane.db.base import new_id, utcnow
 from trustplane.db.pagination import keyset_page
 from trustplane.db.session import system_scope, tenant_scope
-from trustplane.errors import Conflict
+from trustplane.errors import Conflict, Forbidden, NotFound
 from trustplane.identity.actor import Actor
 from trustplane.identity.bindings import add_binding
 from trustplane.identity.models import Binding, Environment, Principal, Tenant
@@ -112,21 +112,39 @@ def _seat_admin(
     return admin
 
 
-def admin_of(session: Session, tenant: Tenant) -> Principal | None:
-    """The earliest active tenant admin (used to reissue a demo token)."""
-    with tenant_scope(session, tenant.id):
-        return session.scalar(
-            select(Principal)
-            .join(Binding, Binding.principal_id == Principal.id)
-            .where(
-                Binding.tenant_id == tenant.id,
-                Binding.role == Role.TENANT_ADMIN.value,
-                Binding.revoked_at.is_(None),
-                Principal.disabled_at.is_(None),
-            )
-            .order_by(Binding.id)
-            .limit(1)
+def reissue_admin_token(session: Session, actor: Actor, tenant_name: str, ttl_days: int) -> str:
+    """Issue a fresh token to an existing tenant's first active admin (local operators only)."""
+    if actor.kind != "system":
+        raise Forbidden(
+            "only a local operator may reissue an admin token",
+            action="token.issue",
+            target_kind="tenant",
+            target_id=tenant_name,
         )
+    with system_scope(session):
+        tenant = tenant_by_name(session, tenant_name)
+    if tenant is None:
+        raise NotFound(f"tenant '{tenant_name}' not found")
+    with tenant_scope(session, tenant.id):
+        admin = _first_admin(session, tenant.id)
+        if admin is None:
+            raise Conflict(f"tenant '{tenant_name}' has no active admin to issue a token to")
+        return issue_for(session, actor, admin, "bootstrap", ttl_days).token
+
+
+def _first_admin(session: Session, tenant_id: str) -> Principal | None:
+    return session.scalar(
+        select(Principal)
+        .join(Binding, Binding.principal_id == Principal.id)
+        .where(
+            Binding.tenant_id == tenant_id,
+            Binding.role == Role.TENANT_ADMIN.value,
+            Binding.revoked_at.is_(None),
+            Principal.disabled_at.is_(None),
+        )
+        .order_by(Binding.id)
+        .limit(1)
+    )
 
 
 def list_tenants(
