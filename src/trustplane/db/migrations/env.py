@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from trustplane.schema import Base
 from trustplane.db.session import make_engine
+from trustplane.schema import Base
 
 config = context.config
 url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
