@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from trustplane import __version__
 from trustplane.api import problems
 from trustplane.api.middleware import EdgeMiddleware
-from trustplane.api.routes import audit, health, identity
+from trustplane.api.routes import audit, health, identity, oidc
 from trustplane.config import Settings
 from trustplane.db.session import make_engine, make_session_factory
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (identity, audit):
+    for module in (identity, audit, oidc):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
