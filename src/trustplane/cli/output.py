@@ -32,7 +32,7 @@ def emit_json(value: Any) -> None:
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     grid = Table(title=title, title_justify="left")
     for column in columns:
-        grid.add_column(column)
+        grid.add_column(column, overflow="fold")  # never cut ids with an ellipsis
     for row in rows:
         grid.add_row(*("" if v is None else str(v) for v in row))
     console.print(grid)

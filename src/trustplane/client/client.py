@@ -1,0 +1,20 @@
+"""``TrustplaneClient``: the synchronous Python SDK for the Trustplane API."""
+
+from __future__ import annotations
+
+from trustplane.client._access import AccessMethods
+from trustplane.client._identity import IdentityMethods
+from trustplane.client._oidc import OidcMethods
+
+
+class TrustplaneClient(IdentityMethods, AccessMethods, OidcMethods):
+    """A thin, typed wrapper over the HTTP API: every rule is the server's, none is here.
+
+    >>> with TrustplaneClient.from_env() as tp:
+    ...     print(tp.whoami().name)
+
+    Methods raise a ``TrustplaneAPIError`` subclass for each problem type the API answers
+    with, and ``ConnectionFailed`` when no answer arrives. POST methods take an
+    ``idempotency_key`` so a retried call is applied once. Set ``correlation_id`` to have
+    your id recorded on the audit events of the calls you make.
+    """

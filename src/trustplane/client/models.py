@@ -1,0 +1,219 @@
+"""Typed results of the Trustplane API, as the SDK sees them.
+
+These mirror the server's response shapes without importing them: the SDK must install and
+run without the server. Unknown fields are ignored so that a newer server never breaks an
+older client, and each parsed result keeps the exact JSON it came from (``api_json``), so the
+CLI can print what the API said rather than a re-rendering of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+T = TypeVar("T")
+
+
+class ApiModel(BaseModel):
+    """Base of every result: lenient about new fields, remembers its original JSON."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    _raw: Any = PrivateAttr(default=None)
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        parsed = cls.model_validate(data)
+        parsed._raw = data
+        return parsed
+
+    def api_json(self) -> Any:
+        """The JSON the server answered with (a dump of the model if built locally)."""
+        return self._raw if self._raw is not None else self.model_dump(mode="json")
+
+
+class Page(ApiModel, Generic[T]):
+    """One page of a list; ``next_cursor`` is None on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class TenantRead(ApiModel):
+    id: str
+    name: str
+    display_name: str
+    created_at: datetime
+
+
+class EnvironmentRead(ApiModel):
+    id: str
+    name: str
+    region: str
+    sensitivity_ceiling: str
+    description: str
+    created_at: datetime
+
+
+class PrincipalRead(ApiModel):
+    id: str
+    kind: str
+    name: str
+    display_name: str
+    email: str | None = None
+    description: str = ""
+    disabled_at: datetime | None = None
+    created_at: datetime
+    created_by: str
+
+
+class TokenRead(ApiModel):
+    """Token metadata; the secret is never stored server-side, so it cannot be read again."""
+
+    id: str
+    principal_id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    created_by: str
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class TokenIssued(TokenRead):
+    """Returned once, at creation: the only time the secret is shown."""
+
+    token: str
+
+
+class BindingRead(ApiModel):
+    id: str
+    principal_id: str
+    role: str
+    environment_id: str | None = None
+    expires_at: datetime | None = None
+    reason: str
+    granted_by: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    revoke_reason: str | None = None
+    last_used_at: datetime | None = None
+
+
+class RoleRead(ApiModel):
+    name: str
+    description: str
+    permissions: list[str]
+    sensitive: bool
+    tenant_wide_only: bool
+
+
+class GrantRead(ApiModel):
+    role: str
+    environment_id: str | None = None
+    binding_id: str
+
+
+class WhoAmI(ApiModel):
+    principal_id: str
+    name: str
+    kind: str
+    auth_method: str
+    tenant_id: str | None = None
+    tenant_name: str | None = None
+    grants: list[GrantRead]
+    permissions: list[str]
+
+
+class BootstrapResult(ApiModel):
+    tenant: TenantRead
+    admin: PrincipalRead
+    environments: list[EnvironmentRead]
+    token: TokenIssued
+
+
+class ReviewFinding(ApiModel):
+    binding: BindingRead
+    principal_name: str
+    reasons: list[str]
+
+
+class AccessReview(ApiModel):
+    generated_at: datetime
+    expiring_within_days: int
+    unused_for_days: int
+    findings: list[ReviewFinding]
+
+
+class EventActor(ApiModel):
+    id: str
+    name: str
+    kind: str
+    auth: str
+
+
+class EventTarget(ApiModel):
+    kind: str
+    id: str
+    name: str | None = None
+
+
+class EventOrigin(ApiModel):
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+class AuditEventRead(ApiModel):
+    """An event exactly as recorded in its ledger leaf."""
+
+    v: int
+    id: str
+    tenant: str
+    seq: int
+    time: datetime
+    actor: EventActor
+    environment: str | None = None
+    action: str
+    target: EventTarget
+    digests: list[str]
+    outcome: str
+    reason: str | None = None
+    correlation_id: str
+    intent: str | None = None
+    origin: EventOrigin
+    payload: dict[str, Any]
+
+
+class OidcCondition(ApiModel):
+    """One claim test of a trust rule; every condition of a rule must hold."""
+
+    claim: str
+    match: str = "equals"
+    value: str
+
+
+class OidcIssuerRead(ApiModel):
+    id: str
+    issuer: str
+    audience: str
+    jwks_source: str
+    jwks_path: str | None = None
+    key_ids: list[str]
+    created_at: datetime
+    created_by: str
+    disabled_at: datetime | None = None
+
+
+class OidcRuleRead(ApiModel):
+    id: str
+    issuer_id: str
+    service_account_id: str
+    conditions: list[OidcCondition]
+    description: str = ""
+    created_at: datetime
+    created_by: str
+    disabled_at: datetime | None = None
