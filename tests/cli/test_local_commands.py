@@ -55,3 +55,32 @@ def test_serve_refuses_an_unmigrated_database(home: Path) -> None:
     result = runner.invoke(app, ["serve", "--port", "1"])
     assert result.exit_code == 1
     assert "trustplane db upgrade" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["trustplane", "--bogus"],
+        ["trustplane", "audit", "events", "--limit", "many"],
+        ["trustplane", "bindings", "grant"],
+    ],
+)
+def test_usage_errors_are_one_line_with_exit_code_2(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trustplane.cli.main import run
+
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as exited:
+        run()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "--help" in err
+
+
+def test_bootstrap_on_an_unmigrated_database_says_what_to_do(home: Path) -> None:
+    result = runner.invoke(app, ["admin", "bootstrap", "--tenant", "acme"])
+    assert result.exit_code == 1
+    assert "trustplane db upgrade" in result.stderr
+    assert "Traceback" not in result.output

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import typer
-import uvicorn
-from pydantic import ValidationError
-from ulid import ULID
+from typing import TYPE_CHECKING
 
-from trustplane.audit import Origin
+import typer
+from pydantic import ValidationError
+
 from trustplane.cli.output import EXIT_DENIED, console, emit_json, fail
 from trustplane.config import Settings
-from trustplane.db import migrate
-from trustplane.db.session import make_engine, make_session_factory, unit_of_work
-from trustplane.errors import Conflict, TrustplaneError
-from trustplane.identity import tenants
-from trustplane.identity.actor import Actor
-from trustplane.identity.schemas import BootstrapResult, TenantCreate
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from trustplane.identity.schemas import BootstrapResult
+
+# Heavy modules (uvicorn, alembic, the ORM) are imported inside the commands that need them,
+# so that client commands, which share this executable, start quickly.
 
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 admin_app = typer.Typer(help="Installation administration (local, needs database access).")
@@ -31,9 +32,37 @@ def settings() -> Settings:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply database migrations (the only way the schema is created or changed)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from trustplane.db import migrate
+
     cfg = settings()
-    current = migrate.upgrade(cfg.database_url, revision)
+    try:
+        current = migrate.upgrade(cfg.database_url, revision)
+    except (SQLAlchemyError, OSError) as exc:
+        fail(f"cannot migrate the database: {_first_line(exc)}", EXIT_DENIED)
     console.print(f"database at revision [bold]{current}[/]")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def ready_engine(cfg: Settings) -> Engine:
+    """An engine on a reachable database at the code's migration head, or a one-line exit."""
+    from trustplane.db import migrate
+    from trustplane.db.session import make_engine
+
+    engine = make_engine(cfg.database_url)
+    status = migrate.schema_status(engine)
+    if not status.ready:
+        engine.dispose()
+        fail(
+            f"database not ready ({status.database}, revision {status.current} of {status.head});"
+            " run 'trustplane db upgrade'",
+            EXIT_DENIED,
+        )
+    return engine
 
 
 @admin_app.command("bootstrap")
@@ -49,12 +78,21 @@ def bootstrap(
 
     The admin also becomes a platform admin, who may create further tenants over the API.
     """
+    from ulid import ULID
+
+    from trustplane.audit import Origin
+    from trustplane.db.session import make_session_factory, unit_of_work
+    from trustplane.errors import Conflict, TrustplaneError
+    from trustplane.identity import tenants
+    from trustplane.identity.actor import Actor
+    from trustplane.identity.schemas import TenantCreate
+
     cfg = settings()
     try:
         data = TenantCreate(name=tenant, admin_name=admin)
     except ValidationError as exc:
         fail(f"invalid tenant name '{tenant}': {exc.errors()[0]['msg']}")
-    engine = make_engine(cfg.database_url)
+    engine = ready_engine(cfg)
     actor = Actor.local_system(Origin(correlation_id=f"cli-{ULID()}"))
     try:
         with unit_of_work(make_session_factory(engine)) as session:
@@ -104,18 +142,12 @@ def serve(
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
 ) -> None:
     """Serve the API (migrate first with 'trustplane db upgrade')."""
+    import uvicorn
+
     from trustplane import logs
 
     cfg = settings()
-    engine = make_engine(cfg.database_url)
-    status = migrate.schema_status(engine)
-    engine.dispose()
-    if not status.ready:
-        fail(
-            f"database not ready ({status.database}, revision {status.current} of {status.head});"
-            " run 'trustplane db upgrade'",
-            EXIT_DENIED,
-        )
+    ready_engine(cfg).dispose()
     logs.configure(cfg.log_level)
     uvicorn.run(
         "trustplane.api.asgi:app",

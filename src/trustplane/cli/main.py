@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from rich.markup import escape
+
+try:  # Typer vendors Click from 0.2x on; older Typer releases use Click itself.
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - depends on the installed Typer
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
 
 from trustplane.cli import access, audit, context, identity, local, oidc
+from trustplane.cli.output import EXIT_DENIED, EXIT_USAGE, err_console
 
 app = typer.Typer(
     name="trustplane",
@@ -30,4 +39,19 @@ app.add_typer(oidc.oidc_app, name="oidc")
 
 
 def run() -> None:
-    app()
+    """Entry point: usage errors become one line on stderr and exit code 2."""
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError:  # the help text has been printed already
+        sys.exit(EXIT_USAGE)
+    except UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "trustplane"
+        err_console.print(
+            f"[bold red]error:[/] {escape(exc.format_message())} (see '{where} --help')",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_USAGE)
+    except typer.Abort:
+        sys.exit(EXIT_DENIED)
+    sys.exit(code if isinstance(code, int) else 0)
