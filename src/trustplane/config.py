@@ -22,6 +22,21 @@ class Settings(BaseSettings):
         default=60, ge=0, description="Token and binding last-used times move at most this often."
     )
     log_level: str = Field(default="INFO")
+    ledger_name: str = Field(
+        default="trustplane",
+        pattern=r"^[A-Za-z0-9._/-]{1,100}$",
+        description="Key name; a tenant's ledger is named '<ledger_name>/ledger/<tenant id>'.",
+    )
+    ledger_key_path: Path | None = Field(
+        default=None, description="Ed25519 signing key file; '<home>/ledger.key' if unset."
+    )
+    checkpoint_interval_seconds: int = Field(
+        default=300, ge=0, description="How often the server signs new checkpoints; 0 = never."
+    )
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.ledger_key_path or self.home / "ledger.key"
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

@@ -1,10 +1,11 @@
 """Recording audit events inside the caller's transaction.
 
-``record`` is how every state change and every denial leaves evidence. It allocates the next
-sequence number of the tenant's ledger by incrementing the tenant's ``ledger_heads`` row: the
-row lock (PostgreSQL) or the database write lock (SQLite) is held until the caller's
-transaction ends, so sequence numbers are contiguous and a rolled-back transaction leaves no
-gap and no event.
+``record`` is how every state change and every denial leaves evidence. Each event is the next
+leaf of its tenant's Merkle ledger: it takes the tenant's ``ledger_heads`` row under a lock held
+until the caller's transaction ends (PostgreSQL row lock; SQLite database write lock), uses its
+size as the sequence number, and stores the new frontier and the perfect subtrees the leaf
+completes. Sequence numbers are therefore contiguous, and a rolled-back transaction leaves no
+gap, no event and no node.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from trustplane.audit import merkle
 from trustplane.audit.canonical import canonical_json, rfc3339
-from trustplane.audit.models import AuditEvent, LedgerHead
+from trustplane.audit.models import AuditEvent, LedgerHead, LedgerNode
 from trustplane.db.base import new_id, utcnow
 
 EVENT_FORMAT_VERSION = 1
@@ -86,7 +88,8 @@ def record(
     if tenant is None:
         raise ValueError("an audit event needs a tenant")
     details = details or EventDetails()
-    seq = _next_seq(session, tenant)
+    head = _lock_head(session, tenant)
+    seq = head.size
     now = utcnow()
     event_id = new_id("evt")
     body = {
@@ -126,20 +129,52 @@ def record(
         leaf=canonical_json(body).decode("utf-8"),
     )
     session.add(event)
+    _append_leaf(session, head, event.leaf.encode("utf-8"))
     session.flush()
     return event
 
 
 def open_ledger(session: Session, tenant_id: str) -> None:
     """Create a tenant's ledger head; called once, when the tenant is created."""
-    session.execute(insert(LedgerHead).values(tenant_id=tenant_id, size=0))
+    session.execute(insert(LedgerHead).values(tenant_id=tenant_id, size=0, frontier=b""))
 
 
-def _next_seq(session: Session, tenant_id: str) -> int:
-    size = session.execute(
-        update(LedgerHead)
+@dataclass(slots=True)
+class _Head:
+    tenant_id: str
+    size: int
+    frontier: list[bytes]
+
+
+def _lock_head(session: Session, tenant_id: str) -> _Head:
+    """Read the ledger head under a row lock held until the transaction ends.
+
+    PostgreSQL: ``FOR UPDATE`` queues concurrent appenders of the tenant here. SQLite: writers
+    begin IMMEDIATE, so the database write lock already serialises them.
+    """
+    row = session.execute(
+        select(LedgerHead.size, LedgerHead.frontier)
         .where(LedgerHead.tenant_id == tenant_id)
-        .values(size=LedgerHead.size + 1)
-        .returning(LedgerHead.size)
-    ).scalar_one()
-    return int(size) - 1
+        .with_for_update()
+    ).one()
+    size = int(row.size)
+    return _Head(tenant_id, size, merkle.deserialize_frontier(bytes(row.frontier), size))
+
+
+def _append_leaf(session: Session, head: _Head, leaf_data: bytes) -> None:
+    """Add the leaf's hash to the tree: new frontier in the head, new perfect nodes stored."""
+    frontier, nodes = merkle.append(head.frontier, head.size, merkle.leaf_hash(leaf_data))
+    session.execute(
+        update(LedgerHead)
+        .where(LedgerHead.tenant_id == head.tenant_id)
+        .values(size=head.size + 1, frontier=merkle.serialize_frontier(frontier))
+    )
+    session.execute(
+        insert(LedgerNode),
+        [
+            {"tenant_id": head.tenant_id, "level": level, "idx": idx, "hash": digest}
+            for level, idx, digest in nodes
+        ],
+    )
+    head.size += 1
+    head.frontier = frontier

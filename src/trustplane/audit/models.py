@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trustplane.db.base import Base
@@ -36,9 +36,41 @@ class AuditEvent(Base):
 
 
 class LedgerHead(Base):
-    """The next free sequence number of a tenant's ledger; its row lock serialises appends."""
+    """A tenant ledger's size and right frontier; its row lock serialises appends.
+
+    ``frontier`` is the compact range of the tree (the hashes of the perfect subtrees of the
+    binary decomposition of ``size``), so the root and the next append need no other read.
+    """
 
     __tablename__ = "ledger_heads"
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"", server_default="")
+
+
+class LedgerNode(Base):
+    """The hash of one perfect subtree: level 0 holds leaf hashes; insert-only.
+
+    The node at (level k, index j) covers leaves ``[j * 2**k, (j + 1) * 2**k)``. Any root or
+    proof needs O(log n) of these, so nothing ever rehashes the log.
+    """
+
+    __tablename__ = "ledger_nodes"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerCheckpoint(Base):
+    """A signed tree head (C2SP checkpoint note) of a tenant's ledger; insert-only."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

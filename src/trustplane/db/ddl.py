@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from alembic import op
 
-#: Tables whose rows belong to one tenant, with the column that names it.
+#: Tables whose rows belong to one tenant, with the column that names it (migration 0001).
 TENANT_TABLES: dict[str, str] = {
     "tenants": "id",
     "environments": "tenant_id",
@@ -25,6 +25,9 @@ TENANT_TABLES: dict[str, str] = {
     "ledger_heads": "tenant_id",
     "idempotency_records": "tenant_id",
 }
+
+#: Tables added with the Merkle ledger (migration 0002).
+LEDGER_TABLES: dict[str, str] = {"ledger_nodes": "tenant_id", "ledger_checkpoints": "tenant_id"}
 
 _VISIBLE = (
     "{column} = current_setting('trustplane.tenant_id', true)"
@@ -82,6 +85,12 @@ def install_insert_only(table: str) -> None:
             f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
             f"BEGIN SELECT RAISE(ABORT, 'trustplane: {table} is insert-only ({verb} refused)'); END"
         )
+
+
+def system_scope_for_migration() -> None:
+    """Let a data migration see every tenant's rows (the policies bind the owner too)."""
+    if _postgres():
+        op.execute("SELECT set_config('trustplane.system', 'on', true)")
 
 
 def remove_insert_only(table: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trustplane.db.base import Base, JSONType
@@ -90,7 +90,18 @@ class OidcIssuer(Base):
     """A trusted OIDC issuer (e.g. a CI system) whose tokens may act as service accounts."""
 
     __tablename__ = "oidc_issuers"
-    __table_args__ = (UniqueConstraint("tenant_id", "issuer", "audience"),)
+    __table_args__ = (
+        # Only active registrations must be unique: a disabled one may be registered again.
+        Index(
+            "uq_oidc_issuers_active",
+            "tenant_id",
+            "issuer",
+            "audience",
+            unique=True,
+            postgresql_where=text("disabled_at IS NULL"),
+            sqlite_where=text("disabled_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
