@@ -22,6 +22,9 @@ class Settings(BaseSettings):
         default=60, ge=0, description="Token and binding last-used times move at most this often."
     )
     log_level: str = Field(default="INFO")
+    worker_threads: int = Field(
+        default=4, ge=1, le=256, description="Threads per server process for database work."
+    )
     ledger_name: str = Field(
         default="trustplane",
         pattern=r"^[A-Za-z0-9._/-]{1,100}$",

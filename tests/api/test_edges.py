@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from tests.conftest import TenantCtx
 from tests.factories import unique
@@ -156,3 +158,34 @@ def test_readiness_fails_before_migrations(tmp_path: Path) -> None:
         response = fresh.get("/readyz")
     assert response.status_code == 503
     assert response.json()["current_revision"] is None
+
+
+def test_lost_database_connections_answer_503_then_recover(
+    backend: str, client: TestClient, tenant: TenantCtx, database_url: str, engine: Engine
+) -> None:
+    """A connection killed under the server is a 503 problem, never a 500, and heals itself."""
+    if backend != "postgresql":
+        pytest.skip("needs a database server whose connections can be terminated")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from tests.backends import admin_url
+
+    database = make_url(database_url).database
+    assert client.get("/api/v1/whoami", headers=tenant.admin_headers).status_code == 200
+    admin = make_url(admin_url()).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        )
+    engine.dispose()  # the test's own pool lost its connections too
+    statuses = [
+        client.get("/api/v1/whoami", headers=tenant.admin_headers).status_code for _ in range(3)
+    ]
+    assert statuses[0] in (200, 503)
+    assert statuses[-1] == 200
+    if statuses[0] == 503:
+        body = client.get("/api/v1/whoami", headers=tenant.admin_headers)
+        assert body.status_code == 200

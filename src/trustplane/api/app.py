@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
 from trustplane import __version__
@@ -24,6 +25,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Database work runs in worker threads. It is mostly CPU under the GIL, so a few threads
+        # serve as many requests as many threads would, without them fighting over the GIL.
+        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
         engine.dispose()
 

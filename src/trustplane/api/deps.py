@@ -28,12 +28,13 @@ AUTHENTICATED = "authenticated"
 MAX_IDEMPOTENCY_KEY = 200
 
 
-def get_session(request: Request) -> Session:
+async def get_session(request: Request) -> Session:
+    """The request's session, opened by the unit of work (async: no thread hop to fetch it)."""
     session: Session = request.state.session
     return session
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -50,7 +51,7 @@ def Authenticated() -> Any:  # noqa: N802
 
 def _actor_dependency(permission: Permission | None) -> Any:
     def dependency(request: Request, session: Session = Depends(get_session)) -> Actor:
-        settings = get_settings(request)
+        settings: Settings = request.app.state.settings
         try:
             actor = authenticate(
                 session, _bearer(request), _origin(request), settings.oidc_leeway_seconds
@@ -117,7 +118,7 @@ def _check_idempotency(request: Request, session: Session, actor: Actor) -> None
     raise IdempotentReplay(stored.status_code, stored.body)
 
 
-def mark_secret_response(request: Request) -> None:
+async def mark_secret_response(request: Request) -> None:
     """Dependency for routes whose response holds a secret: never store it for replay."""
     request.state.secret_response = True
 

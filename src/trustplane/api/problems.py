@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from orjson import loads
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from trustplane import errors
@@ -120,6 +120,20 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning(
+        "database unavailable",
+        extra={"error": type(exc).__name__, "correlation_id": request.state.correlation_id},
+    )
+    return problem(
+        503,
+        "database-unavailable",
+        "the database did not answer in time or the connection was lost; retry shortly",
+        request=request,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _replay(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, IdempotentReplay)
     return JSONResponse(
@@ -137,5 +151,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(IdempotentReplay, _replay)
     app.add_exception_handler(Exception, _unexpected)

@@ -142,18 +142,9 @@ def serve(
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes."),
 ) -> None:
     """Serve the API (migrate first with 'trustplane db upgrade')."""
-    import uvicorn
-
-    from trustplane import logs
+    from trustplane.api.server import serve as run_server
 
     cfg = settings()
     ready_engine(cfg).dispose()
-    logs.configure(cfg.log_level)
-    uvicorn.run(
-        "trustplane.api.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-    )
+    console.print(f"Trustplane serving on http://{host}:{port} ({workers} worker(s))")
+    run_server(host, port, workers)

@@ -38,7 +38,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip per request. A connection that died (server restart)
+    # fails its request with 503 and is discarded with the rest of the pool, so the next
+    # request reconnects; recycling bounds the age of idle connections.
+    kwargs.setdefault("pool_recycle", 1800)
     return create_engine(url, **kwargs)
 
 
@@ -85,10 +88,24 @@ def _apply_scope(session: Session, _tx: SessionTransaction | None, connection: A
     )
 
 
-def scope_to_tenant(session: Session, tenant_id: str) -> None:
-    """From now on (this and later transactions) the session sees one tenant only."""
+def scope_to_tenant(session: Session, tenant_id: str | None) -> None:
+    """From now on (this and later transactions) the session sees one tenant only (or, for
+    None, none at all). Leaves system scope in the same round trip."""
     session.info["tenant_id"] = tenant_id
     session.info["system"] = False
+    _reapply(session)
+
+
+def reset_scope(session: Session) -> None:
+    """Forget the scope for the next transaction, without a database call (the caller is
+    abandoning the current one, possibly because its connection failed)."""
+    session.info["tenant_id"] = None
+    session.info["system"] = False
+
+
+def enter_system_scope(session: Session) -> None:
+    """Lift the tenant boundary until the next :func:`scope_to_tenant` (credential lookup)."""
+    session.info["system"] = True
     _reapply(session)
 
 

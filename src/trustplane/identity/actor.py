@@ -32,6 +32,7 @@ class Actor:
     origin: Origin
     grants: tuple[Grant, ...] = ()
     token_id: str | None = None
+    tenant_name: str | None = None
     token_last_used_at: datetime | None = None
 
     @classmethod

@@ -55,15 +55,14 @@ P = Permission
 
 
 @router.get("/whoami")
-def whoami(actor: Actor = Authenticated(), session: Session = Depends(get_session)) -> WhoAmI:
-    tenant = tenants.get_tenant(session, actor.tenant_id) if actor.tenant_id else None
+def whoami(actor: Actor = Authenticated()) -> WhoAmI:
     return WhoAmI(
         principal_id=actor.principal_id,
         name=actor.name,
         kind=actor.kind,
         auth_method=actor.auth_method,
         tenant_id=actor.tenant_id,
-        tenant_name=tenant.name if tenant else None,
+        tenant_name=actor.tenant_name,
         grants=[
             GrantRead(role=g.role, environment_id=g.environment_id, binding_id=g.binding_id)
             for g in actor.grants
