@@ -41,9 +41,26 @@ _ACTIVE_BINDING = and_(
     or_(_bindings.c.expires_at.is_(None), _bindings.c.expires_at > bindparam("now")),
 )
 
-#: Everything authentication needs, in one round trip: the principal behind a token, its
-#: tenant's name and its active bindings (one row per binding; one row with nulls if none).
-#: Built once as Core SQL, so requests pay neither ORM loading nor statement construction.
+#: The principal, its tenant's name and its active bindings (one row per binding; one row
+#: with nulls if it has none).
+_PRINCIPAL_COLUMNS = (
+    _principals.c.id,
+    _principals.c.name,
+    _principals.c.kind,
+    _principals.c.tenant_id,
+    _principals.c.disabled_at,
+    _tenants.c.name.label("tenant_name"),
+    _bindings.c.id.label("binding_id"),
+    _bindings.c.role,
+    _bindings.c.environment_id,
+    _bindings.c.last_used_at.label("binding_used"),
+)
+_PRINCIPAL_FROM = _principals.join(_tenants, _tenants.c.id == _principals.c.tenant_id).outerjoin(
+    _bindings, _ACTIVE_BINDING
+)
+
+#: Everything token authentication needs, in one round trip. Built once as Core SQL, so
+#: requests pay neither ORM loading nor statement construction.
 _BY_TOKEN = (
     select(
         _tokens.c.id.label("token_id"),
@@ -51,43 +68,15 @@ _BY_TOKEN = (
         _tokens.c.expires_at,
         _tokens.c.revoked_at,
         _tokens.c.last_used_at.label("token_used"),
-        _principals.c.id,
-        _principals.c.name,
-        _principals.c.kind,
-        _principals.c.tenant_id,
-        _principals.c.disabled_at,
-        _tenants.c.name.label("tenant_name"),
-        _bindings.c.id.label("binding_id"),
-        _bindings.c.role,
-        _bindings.c.environment_id,
-        _bindings.c.last_used_at.label("binding_used"),
+        *_PRINCIPAL_COLUMNS,
     )
-    .select_from(
-        _tokens.join(_principals, _principals.c.id == _tokens.c.principal_id)
-        .join(_tenants, _tenants.c.id == _principals.c.tenant_id)
-        .outerjoin(_bindings, _ACTIVE_BINDING)
-    )
+    .select_from(_tokens.join(_PRINCIPAL_FROM, _principals.c.id == _tokens.c.principal_id))
     .where(_tokens.c.token_hash == bindparam("token_hash"))
 )
 
 _BY_PRINCIPAL = (
-    select(
-        _principals.c.id,
-        _principals.c.name,
-        _principals.c.kind,
-        _principals.c.tenant_id,
-        _principals.c.disabled_at,
-        _tenants.c.name.label("tenant_name"),
-        _bindings.c.id.label("binding_id"),
-        _bindings.c.role,
-        _bindings.c.environment_id,
-        _bindings.c.last_used_at.label("binding_used"),
-    )
-    .select_from(
-        _principals.join(_tenants, _tenants.c.id == _principals.c.tenant_id).outerjoin(
-            _bindings, _ACTIVE_BINDING
-        )
-    )
+    select(*_PRINCIPAL_COLUMNS)
+    .select_from(_PRINCIPAL_FROM)
     .where(_principals.c.id == bindparam("principal_id"))
 )
 
