@@ -12,7 +12,8 @@ the same uvicorn the same way, measured just before each read set-up, gives the 
 ceiling on this machine; reads are reported as a share of it. Any non-2xx answer is an error,
 and a run with errors fails (exit status 1).
 
-    python bench/api.py [--backend sqlite|postgresql|both] [--seconds 5] [--json-out]
+    python bench/api.py [--backend sqlite|postgresql|both] [--seconds 5]
+                        [--max-concurrent-requests N]
 """
 
 from __future__ import annotations
@@ -52,16 +53,17 @@ READS = (
 WRITE = ("write POST /service-accounts", "/api/v1/principals/service-accounts")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
-Setup = tuple[int, bool]  # (workers, listener with the TCP_NODELAY fix)
-
 
 @dataclass
 class Plan:
     """What to measure, how long and with which generator."""
 
     clients: list[int]
-    read_setups: list[Setup]
-    write_setups: list[Setup]
+    read_workers: list[int]
+    write_workers: list[int]
+    max_concurrent_requests: (
+        int | None
+    )  # TRUSTPLANE_MAX_CONCURRENT_REQUESTS; None: the product default
     warmup: float
     seconds: float
     generator: str
@@ -76,25 +78,27 @@ class Run:
     problems: list[str] = field(default_factory=list)
 
     def failures(self) -> list[str]:
-        return self.problems + [
-            f"{r.scenario} ({r.where()}): {r.figures.errors} errors"
-            for r in self.rows
-            if r.figures.errors
-        ]
+        found = list(self.problems)
+        for r in self.rows:
+            if r.figures.errors:
+                found.append(f"{r.scenario} ({r.where()}): {r.figures.errors} errors")
+            if r.figures.requests == 0:  # a stalled server answers nothing and errs nothing
+                found.append(f"{r.scenario} ({r.where()}): no request completed")
+        return found
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when every scenario ran without errors, else 1."""
     args = parse_args(argv)
     plan = make_plan(args)
-    print_header(describe(plan.generator), plan.warmup, plan.seconds)
+    print_header(describe(plan.generator), plan.warmup, plan.seconds, plan.max_concurrent_requests)
     run = Run()
     with tempfile.TemporaryDirectory(prefix="trustplane-bench-") as tmp:
         root = Path(tmp)
         for name in ("sqlite", "postgresql"):
             if args.backend in (name, "both"):
                 run_backend(name, plan, root, args, run)
-    print_table(run.rows)
+    print_table(run.rows, plan.max_concurrent_requests)
     print_target(run.rows)
     failures = run.failures()
     if args.json_out is not None:
@@ -115,10 +119,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--read-workers", type=_ints, default=[1, 2], help="for reads (default 1,2)")
     add("--write-workers", type=_ints, default=[1], help="for writes (default 1)")
     add(
-        "--nodelay-variant",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also measure reads with >1 worker on a TCP_NODELAY listener (multiworker.py)",
+        "--max-concurrent-requests",
+        type=int,
+        default=None,
+        help="TRUSTPLANE_MAX_CONCURRENT_REQUESTS for the servers (default: the product default)",
     )
     add("--generator", choices=GENERATORS, default="auto", help="auto: wrk if installed")
     add("--seed", type=int, default=25, help="service accounts created before reads")
@@ -142,6 +146,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--clients must be between 1 and 256")
     if any(not 1 <= n <= 16 for n in args.read_workers + args.write_workers):
         parser.error("workers must be between 1 and 16")
+    if args.max_concurrent_requests is not None and not 1 <= args.max_concurrent_requests <= 256:
+        parser.error("--max-concurrent-requests must be between 1 and 256")
     if not 0 <= args.seed <= 1000:
         parser.error("--seed must be between 0 and 1000")
     return args
@@ -152,14 +158,12 @@ def _ints(text: str) -> list[int]:
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
-    """Scenarios from the command line: stock servers, plus the NODELAY variant for reads."""
-    reads: list[Setup] = [(w, False) for w in args.read_workers]
-    if args.nodelay_variant:
-        reads += [(w, True) for w in args.read_workers if w > 1]
+    """Scenarios from the command line."""
     return Plan(
         clients=args.clients,
-        read_setups=reads,
-        write_setups=[(w, False) for w in args.write_workers],
+        read_workers=args.read_workers,
+        write_workers=args.write_workers,
+        max_concurrent_requests=args.max_concurrent_requests,
         warmup=args.warmup,
         seconds=args.seconds,
         generator=pick_generator(args.generator),
@@ -167,18 +171,18 @@ def make_plan(args: argparse.Namespace) -> Plan:
     )
 
 
-def measure_peer(plan: Plan, backend: Backend, setup: Setup, run: Run) -> dict[int, float]:
-    """The bare FastAPI ceiling for ``setup``, measured right before Trustplane's reads."""
+def measure_peer(plan: Plan, backend: Backend, workers: int, run: Run) -> dict[int, float]:
+    """The bare FastAPI ceiling with ``workers``, measured right before Trustplane's reads."""
     rates: dict[int, float] = {}
     try:
-        server = peer_server(setup[0], backend.home, setup[1])
+        server = peer_server(workers, backend.home)
     except BenchError as exc:
         run.problems.append(f"peer: {exc}")
         return rates
     try:
         for clients in plan.clients:
             label = f"({backend.name})"
-            row = measure(plan, server, Load(PEER[1]), PEER[0], label, clients, setup)
+            row = measure(plan, server, Load(PEER[1]), PEER[0], label, clients, workers)
             run.rows.append(row)
             rates[clients] = row.figures.rps
     except LoadError as exc:
@@ -208,42 +212,42 @@ def run_backend(name: str, plan: Plan, root: Path, args: argparse.Namespace, run
 
 
 def measure_backend(backend: Backend, plan: Plan, run: Run) -> None:
-    """Reads and writes against one backend, one server per set-up, reads first."""
+    """Reads and writes against one backend, one server per worker count, reads first."""
     authorization = f"Bearer {backend.token}"
     tag = secrets.token_hex(3)
-    setups = sorted(set(plan.read_setups) | set(plan.write_setups))
-    for index, setup in enumerate(setups):
-        peers = measure_peer(plan, backend, setup, run) if setup in plan.read_setups else {}
-        server = trustplane_server(backend, *setup)
+    for index, workers in enumerate(sorted(set(plan.read_workers) | set(plan.write_workers))):
+        reads = workers in plan.read_workers
+        peers = measure_peer(plan, backend, workers, run) if reads else {}
+        server = trustplane_server(backend, workers, plan.max_concurrent_requests)
         try:
             if index == 0:
                 seed_principals(server, backend.token, plan.seed, f"seed-{tag}")
-            if setup in plan.read_setups:
+            if reads:
                 for scenario, path in READS:
                     for clients in plan.clients:
                         load = Load(path, authorization=authorization)
-                        row = measure(plan, server, load, scenario, backend.name, clients, setup)
+                        row = measure(plan, server, load, scenario, backend.name, clients, workers)
                         peer = peers.get(clients)
                         row.ratio_to_peer = row.figures.rps / peer if peer else None
                         row.authenticated_read = True
                         run.rows.append(row)
-            if setup in plan.write_setups:
+            if workers in plan.write_workers:
                 for clients in plan.clients:
-                    name = f"sa-{tag}-w{setup[0]}c{clients}-{{seq}}"
+                    name = f"sa-{tag}-w{workers}c{clients}-{{seq}}"
                     load = Load(WRITE[1], json.dumps({"name": name}), authorization)
                     run.rows.append(
-                        measure(plan, server, load, WRITE[0], backend.name, clients, setup)
+                        measure(plan, server, load, WRITE[0], backend.name, clients, workers)
                     )
         finally:
             finish(server, run)
 
 
 def measure(
-    plan: Plan, server: Server, load: Load, scenario: str, backend: str, clients: int, setup: Setup
+    plan: Plan, server: Server, load: Load, scenario: str, backend: str, clients: int, workers: int
 ) -> Row:
     """Run one scenario and print its line (and error samples) as soon as it is known."""
     figures = run_load(plan.generator, server.url, load, clients, plan.warmup, plan.seconds)
-    row = Row(scenario, backend, clients, setup[0], setup[1], figures)
+    row = Row(scenario, backend, clients, workers, figures)
     print_row(row)
     return row
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from load import Figures
+from trustplane.config import Settings
 
 TARGET_READS_PER_SECOND = 1000.0
-NODELAY_MARK = "*"
 
 
 @dataclass
@@ -26,21 +26,27 @@ class Row:
     backend: str
     clients: int
     workers: int
-    nodelay_fix: bool
     figures: Figures
     ratio_to_peer: float | None = None
     authenticated_read: bool = False
 
-    @property
-    def setup(self) -> str:
-        """Workers, marked when the listener was created with the TCP_NODELAY fix."""
-        return f"{self.workers}{NODELAY_MARK if self.nodelay_fix else ''}"
-
     def where(self) -> str:
-        return f"{self.backend}, {self.clients} clients, {self.setup} workers"
+        return f"{self.backend}, {self.clients} clients, {self.workers} workers"
 
 
-def print_header(generator: str, warmup: float, seconds: float) -> None:
+def threads_note(max_concurrent_requests: int | None) -> str:
+    """The worker threads each Trustplane process runs database work in, and where from."""
+    if max_concurrent_requests is None:
+        default = Settings.model_fields["max_concurrent_requests"].default
+        return f"{default} (product default; TRUSTPLANE_MAX_CONCURRENT_REQUESTS unset)"
+    return (
+        f"{max_concurrent_requests} (TRUSTPLANE_MAX_CONCURRENT_REQUESTS, --max-concurrent-requests)"
+    )
+
+
+def print_header(
+    generator: str, warmup: float, seconds: float, max_concurrent_requests: int | None
+) -> None:
     """Machine, versions, server and generator set-up, so figures can be compared."""
     loop = "uvloop" if find_spec("uvloop") else "asyncio"
     http = "httptools" if find_spec("httptools") else "h11"
@@ -50,6 +56,8 @@ def print_header(generator: str, warmup: float, seconds: float) -> None:
         f"  software  : Python {platform.python_version()}, trustplane {version('trustplane')}, "
         f"fastapi {version('fastapi')}, uvicorn {version('uvicorn')} ({loop} loop, {http})"
     )
+    print("  server    : trustplane serve --workers N; peer_app.py served the same way")
+    print(f"  admission : {threads_note(max_concurrent_requests)} per Trustplane worker process")
     print(f"  generator : {generator}")
     print(f"  timing    : {warmup:g}s warm-up + {seconds:g}s measured per scenario")
     print(f"  load avg  : {load_average()} (other work on the machine skews every figure)")
@@ -65,7 +73,7 @@ def print_row(row: Row) -> None:
     """One line as soon as a scenario is measured, with its error samples."""
     f = row.figures
     print(
-        f"{row.scenario:<30} {row.backend:<12} c={row.clients:<3} w={row.setup:<3} "
+        f"{row.scenario:<30} {row.backend:<12} c={row.clients:<3} w={row.workers:<3} "
         f"{f.rps:>9.1f} req/s  p50 {f.p50_ms:>8.2f} ms  p99 {f.p99_ms:>8.2f} ms  "
         f"errors {f.errors}"
     )
@@ -73,30 +81,28 @@ def print_row(row: Row) -> None:
         print(f"    error: {sample}")
 
 
-def print_table(rows: list[Row]) -> None:
-    """The compact summary table."""
+def print_table(rows: list[Row], max_concurrent_requests: int | None) -> None:
+    """The compact summary table, headed by the worker threads Trustplane ran with."""
     header = (
         f"{'scenario':<30} {'backend':<12} {'clients':>7} {'workers':>7} {'req/s':>9} "
         f"{'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'vs peer':>7} {'gen cpu':>7}"
     )
     print()
+    print(f"concurrent requests per Trustplane process: {threads_note(max_concurrent_requests)}")
     print(header)
     print("-" * len(header))
     for r in rows:
         f = r.figures
         ratio = f"{r.ratio_to_peer:.0%}" if r.ratio_to_peer is not None else ""
         print(
-            f"{r.scenario:<30} {r.backend:<12} {r.clients:>7} {r.setup:>7} {f.rps:>9.1f} "
+            f"{r.scenario:<30} {r.backend:<12} {r.clients:>7} {r.workers:>7} {f.rps:>9.1f} "
             f"{f.p50_ms:>8.2f} {f.p99_ms:>8.2f} {f.errors:>6} {ratio:>7} "
             f"{f.generator_cpu:>7.2f}"
         )
     print(f"load average now: {load_average()}")
     print(
         "vs peer: Trustplane's rate as a share of the bare FastAPI app's (the peer rows just\n"
-        "above, same clients and workers). gen cpu: cores the load generator itself used.\n"
-        "workers N*: the listener is created with IPPROTO_TCP so TCP_NODELAY holds\n"
-        "(bench/multiworker.py); plain N>1 is 'trustplane serve --workers N' as shipped,\n"
-        "where uvicorn leaves Nagle on and each keep-alive response waits ~40 ms (#3149)."
+        "above, same clients and workers). gen cpu: cores the load generator itself used."
     )
     print()
 
@@ -123,7 +129,7 @@ def print_target(rows: list[Row]) -> None:
         top = max(peers, key=lambda r: r.figures.rps)
         print(
             f"  Framework ceiling (bare FastAPI): {top.figures.rps:.0f}/s ({top.clients} clients, "
-            f"{top.setup} workers)."
+            f"{top.workers} workers)."
         )
     print()
 

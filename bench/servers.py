@@ -206,37 +206,29 @@ def stop(server: Server) -> int | None:
     return process.returncode
 
 
-def trustplane_server(backend: Backend, workers: int, nodelay_fix: bool = False) -> Server:
-    """``trustplane serve`` on ``backend``, or with ``nodelay_fix`` the same app and options
-    through ``multiworker.py`` (a listener that keeps TCP_NODELAY; see there).
+def trustplane_server(
+    backend: Backend, workers: int, max_concurrent_requests: int | None = None
+) -> Server:
+    """``trustplane serve --workers N`` on ``backend``, as a user runs it.
+
+    ``max_concurrent_requests`` (if set) reaches it as ``TRUSTPLANE_MAX_CONCURRENT_REQUESTS``;
+    otherwise the product default holds.
     """
-    if nodelay_fix:
-        command = [sys.executable, str(BENCH_DIR / "multiworker.py"), "trustplane.api.asgi:app"]
-    else:
-        command = [*trustplane_command(), "serve"]
-    command += ["--workers", str(workers)]
-    suffix = "-nodelay" if nodelay_fix else ""
-    log_path = backend.home / f"serve-{backend.name}-w{workers}{suffix}.log"
-    label = f"trustplane ({backend.name}, {workers} workers{suffix})"
-    return start(label, command, backend.env, log_path, "/readyz")
+    command = [*trustplane_command(), "serve", "--workers", str(workers)]
+    env = dict(backend.env)
+    if max_concurrent_requests is not None:
+        env["TRUSTPLANE_MAX_CONCURRENT_REQUESTS"] = str(max_concurrent_requests)
+    log_path = backend.home / f"serve-{backend.name}-w{workers}.log"
+    label = f"trustplane ({backend.name}, {workers} workers)"
+    return start(label, command, env, log_path, "/readyz")
 
 
-def peer_server(workers: int, log_dir: Path, nodelay_fix: bool = False) -> Server:
-    """The bare FastAPI peer app (``peer_app.py``) under the same uvicorn options."""
-    if nodelay_fix:
-        command = [
-            sys.executable,
-            str(BENCH_DIR / "multiworker.py"),
-            "peer_app:app",
-            f"--app-dir={BENCH_DIR}",
-        ]
-    else:
-        command = [sys.executable, str(BENCH_DIR / "peer_app.py")]
-    command += ["--workers", str(workers)]
+def peer_server(workers: int, log_dir: Path) -> Server:
+    """The bare FastAPI peer app (``peer_app.py``), served the way ``trustplane serve`` serves."""
+    command = [sys.executable, str(BENCH_DIR / "peer_app.py"), "--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTPLANE_")}
-    suffix = "-nodelay" if nodelay_fix else ""
-    log_path = log_dir / f"peer-w{workers}{suffix}.log"
-    return start(f"peer ({workers} workers{suffix})", command, env, log_path, "/ping")
+    log_path = log_dir / f"peer-w{workers}.log"
+    return start(f"peer ({workers} workers)", command, env, log_path, "/ping")
 
 
 def seed_principals(server: Server, token: str, count: int, prefix: str) -> None:

@@ -22,8 +22,11 @@ class Settings(BaseSettings):
         default=60, ge=0, description="Token and binding last-used times move at most this often."
     )
     log_level: str = Field(default="INFO")
-    worker_threads: int = Field(
-        default=4, ge=1, le=256, description="Threads per server process for database work."
+    max_concurrent_requests: int = Field(
+        default=6,
+        ge=1,
+        le=256,
+        description="Requests a server process works on at once; more wait their turn.",
     )
     ledger_name: str = Field(
         default="trustplane",

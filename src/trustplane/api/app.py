@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
@@ -16,18 +17,24 @@ from trustplane.config import Settings
 from trustplane.db.session import make_engine, make_session_factory
 
 API_PREFIX = "/api/v1"
+SPARE_THREADS = 4  # for health checks and other work outside requests
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings``: its own engine, session factory and routes."""
     settings = settings or Settings()
-    engine = make_engine(settings.database_url)
+    # Each admitted request may hold two connections (its unit of work and a usage update).
+    engine = make_engine(settings.database_url, pool_size=2 * settings.max_concurrent_requests + 2)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Database work runs in worker threads. It is mostly CPU under the GIL, so a few threads
-        # serve as many requests as many threads would, without them fighting over the GIL.
-        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        # Admission control (see routing.py): at most N requests hold database resources, and
+        # there are always more threads than that, so an admitted request never waits for a
+        # thread while holding a connection or a lock. Few threads also means little fighting
+        # over the GIL, since the work is mostly CPU.
+        limit = settings.max_concurrent_requests
+        to_thread.current_default_thread_limiter().total_tokens = limit + SPARE_THREADS
+        _app.state.admission = anyio.Semaphore(limit)
         yield
         engine.dispose()
 

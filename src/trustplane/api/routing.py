@@ -1,5 +1,11 @@
 """The edge's unit of work: one session and one transaction per request, committed here.
 
+A request's transaction spans several worker-thread steps (authentication, the handler, the
+commit) and holds a connection, and on SQLite perhaps the write lock, in between. So requests
+are admitted into a unit of work at most ``max_concurrent_requests`` at a time, and the thread
+pool is larger than that: an admitted request always finds a thread for its next step, and
+threads never all wait on resources held by requests that cannot get a thread.
+
 Every API route uses :class:`UnitOfWorkRoute`. It opens the session before the handler runs,
 commits after it returns (before the response is sent), and rolls back on any error. When the
 error is a :class:`~trustplane.errors.Forbidden` from a known actor, the rolled-back work is
@@ -32,6 +38,10 @@ class UnitOfWorkRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
+        async def admitted(request: Request) -> Response:
+            async with request.app.state.admission:
+                return await unit_of_work(request)
+
         async def unit_of_work(request: Request) -> Response:
             factory = request.app.state.session_factory
             session: Session = factory()
@@ -55,7 +65,7 @@ class UnitOfWorkRoute(APIRoute):
                 await run_in_threadpool(_rollback_and_close, session)
             return response
 
-        return unit_of_work
+        return admitted
 
 
 # Each edge step runs in one worker-thread hop that also closes the session: a hop costs more

@@ -31,7 +31,10 @@ def serve(host: str, port: int, workers: int) -> None:
     config = uvicorn.Config(
         APP, host=host, port=port, workers=workers, log_config=None, access_log=False
     )
-    if workers == 1:
-        uvicorn.Server(config).run()
-        return
-    Multiprocess(config, sockets=[tcp_listener(host, port)]).run()
+    try:
+        if workers == 1:
+            uvicorn.Server(config).run()
+        else:
+            Multiprocess(config, sockets=[tcp_listener(host, port)]).run()
+    except KeyboardInterrupt:  # the server has shut down cleanly; Ctrl-C is a normal exit
+        pass

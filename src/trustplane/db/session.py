@@ -31,13 +31,13 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the per-backend settings Trustplane relies on."""
     url = normalise_url(url)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 0)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
     # No pre-ping: it costs a round trip per request. A connection that died (server restart)
     # fails its request with 503 and is discarded with the rest of the pool, so the next
     # request reconnects; recycling bounds the age of idle connections.
