@@ -61,7 +61,11 @@ def backend(database_url: str) -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(home=tmp_path_factory.mktemp("home"), database_url=database_url)
+    return Settings(
+        home=tmp_path_factory.mktemp("home"),
+        database_url=database_url,
+        checkpoint_interval_seconds=0,  # periodic checkpoints off: tests sign them explicitly
+    )
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import multiprocessing
 import os
 import stat
 from collections.abc import Callable
@@ -281,6 +282,20 @@ def test_key_file_is_created_0600_and_reloaded(tmp_path: Path) -> None:
     assert load_signer(path).key_id == signer.key_id
     with pytest.raises(KeyFileError, match="not 'other/log'"):
         load_or_create_signer(path, "other/log")
+
+
+def test_processes_racing_to_create_the_key_all_get_the_one_key(tmp_path: Path) -> None:
+    """Server workers start together; each must load the same complete key, never half a file."""
+    path = tmp_path / "ledger.key"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        key_ids = pool.starmap(_create_key_id, [(path, ORIGIN)] * 16)
+    assert len(set(key_ids)) == 1
+    assert load_signer(path).key_id == key_ids[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["ledger.key"]  # no temporary files left
+
+
+def _create_key_id(path: Path, name: str) -> int:
+    return load_or_create_signer(path, name).key_id
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")

@@ -11,13 +11,15 @@ from fastapi import APIRouter, FastAPI
 
 from trustplane import __version__
 from trustplane.api import problems
+from trustplane.api.checkpointer import run_checkpoints
 from trustplane.api.middleware import EdgeMiddleware
 from trustplane.api.routes import audit, health, identity, oidc
+from trustplane.audit.checkpoints import signer_from_settings
 from trustplane.config import Settings
 from trustplane.db.session import make_engine, make_session_factory
 
 API_PREFIX = "/api/v1"
-SPARE_THREADS = 4  # for health checks and other work outside requests
+SPARE_THREADS = 4  # for health checks, the checkpointer and other work outside requests
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,6 +27,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     # Each admitted request may hold two connections (its unit of work and a usage update).
     engine = make_engine(settings.database_url, pool_size=2 * settings.max_concurrent_requests + 2)
+    session_factory = make_session_factory(engine)
+    signer = signer_from_settings(settings)  # created (mode 0600) on first start
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -35,7 +39,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limit = settings.max_concurrent_requests
         to_thread.current_default_thread_limiter().total_tokens = limit + SPARE_THREADS
         _app.state.admission = anyio.Semaphore(limit)
-        yield
+        async with anyio.create_task_group() as background:
+            if settings.checkpoint_interval_seconds > 0:
+                background.start_soon(
+                    run_checkpoints,
+                    settings.checkpoint_interval_seconds,
+                    session_factory,
+                    signer,
+                    settings.ledger_name,
+                )
+            yield
+            background.cancel_scope.cancel()
         engine.dispose()
 
     app = FastAPI(
@@ -46,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = session_factory
+    app.state.signer = signer
     problems.install(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from trustplane.audit.notes import NoteError, Signer
@@ -72,18 +73,24 @@ def _check_private(path: Path, info: os.stat_result) -> None:
 
 
 def _create(path: Path, name: str) -> Signer:
-    """Create the key file exclusively with mode 0600 from the first byte on."""
+    """Create the key file with mode 0600 from the first byte on, and publish it atomically.
+
+    The key is written to a private temporary file and hard-linked into place, so a process
+    racing this one (several server workers starting at once) sees either no file or a
+    complete one, and exactly one key wins.
+    """
     signer = Signer.generate(name)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags, 0o600)
+    if path.exists():
+        raise FileExistsError(path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write((signer.private_key_string() + "\n").encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
-    except BaseException:
+        os.link(temporary, path)  # raises FileExistsError when another process won
+    finally:
         with contextlib.suppress(OSError):
-            path.unlink()
-        raise
+            os.unlink(temporary)
     return signer

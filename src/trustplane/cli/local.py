@@ -42,6 +42,20 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
     except (SQLAlchemyError, OSError) as exc:
         fail(f"cannot migrate the database: {_first_line(exc)}", EXIT_DENIED)
     console.print(f"database at revision [bold]{current}[/]")
+    _ledger_key(cfg)
+
+
+def _ledger_key(cfg: Settings) -> None:
+    """Create the checkpoint signing key (mode 0600) if there is none; print its public key."""
+    from trustplane.audit.checkpoints import signer_from_settings
+    from trustplane.audit.keys import KeyFileError, verifier_key_string
+
+    try:
+        signer = signer_from_settings(cfg)
+    except (KeyFileError, OSError) as exc:
+        fail(f"ledger signing key: {_first_line(exc)}", EXIT_DENIED)
+    console.print(f"ledger signing key at {cfg.signing_key_path}; verifier key:")
+    console.print(verifier_key_string(signer), highlight=False, soft_wrap=True, markup=False)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -146,5 +160,6 @@ def serve(
 
     cfg = settings()
     ready_engine(cfg).dispose()
+    _ledger_key(cfg)  # before the workers start, so they all load the one key
     console.print(f"Trustplane serving on http://{host}:{port} ({workers} worker(s))")
     run_server(host, port, workers)

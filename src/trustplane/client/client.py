@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from trustplane.client._access import AccessMethods
 from trustplane.client._identity import IdentityMethods
+from trustplane.client._ledger import LedgerMethods
 from trustplane.client._oidc import OidcMethods
 
 
-class TrustplaneClient(IdentityMethods, AccessMethods, OidcMethods):
+class TrustplaneClient(IdentityMethods, AccessMethods, LedgerMethods, OidcMethods):
     """A thin, typed wrapper over the HTTP API: every rule is the server's, none is here.
 
     >>> with TrustplaneClient.from_env() as tp:

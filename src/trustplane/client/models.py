@@ -188,6 +188,42 @@ class AuditEventRead(ApiModel):
     payload: dict[str, Any]
 
 
+class CheckpointRead(ApiModel):
+    """A signed tree head of the tenant's ledger; ``note`` is the C2SP signed checkpoint note.
+
+    Hashes are standard base64. Verify ``note`` with the ledger's public key before trusting
+    ``size`` or ``root_hash``.
+    """
+
+    origin: str
+    size: int
+    root_hash: str
+    note: str
+    created_at: datetime
+
+
+class InclusionProof(ApiModel):
+    """RFC 9162 inclusion proof of one event: ``leaf`` is its exact leaf data; hashes base64."""
+
+    event_id: str
+    index: int
+    tree_size: int
+    leaf: str
+    leaf_hash: str
+    audit_path: list[str]
+    root_hash: str
+
+
+class ConsistencyProof(ApiModel):
+    """RFC 9162 consistency proof between tree sizes ``first`` and ``second``; hashes base64."""
+
+    first: int
+    second: int
+    proof: list[str]
+    first_root: str
+    second_root: str
+
+
 class OidcCondition(ApiModel):
     """One claim test of a trust rule; every condition of a rule must hold."""
 
