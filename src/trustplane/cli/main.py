@@ -12,7 +12,7 @@ try:  # Typer vendors Click from 0.2x on; older Typer releases use Click itself.
 except ImportError:  # pragma: no cover - depends on the installed Typer
     from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
 
-from trustplane.cli import access, audit, context, identity, local, oidc
+from trustplane.cli import access, audit, context, identity, ledger_local, local, oidc
 from trustplane.cli.output import EXIT_DENIED, EXIT_USAGE, err_console
 
 app = typer.Typer(
@@ -35,6 +35,9 @@ app.add_typer(access.roles_app, name="roles")
 app.add_typer(access.bindings_app, name="bindings")
 app.add_typer(access.access_app, name="access")
 app.add_typer(audit.audit_app, name="audit")
+audit.audit_app.command("export")(ledger_local.export)
+audit.audit_app.command("verify")(ledger_local.verify)
+audit.audit_app.command("fsck")(ledger_local.fsck)
 app.add_typer(oidc.oidc_app, name="oidc")
 
 
