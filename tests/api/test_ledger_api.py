@@ -10,14 +10,17 @@ from typing import Any
 import anyio
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import TenantCtx
 from tests.factories import add_member, bootstrap_tenant, unique
+from tests.tamper import triggers_off
 from trustplane.api import checkpointer
 from trustplane.api.app import create_app
 from trustplane.audit import merkle, notes
 from trustplane.config import Settings
+from trustplane.db.session import scope_to_tenant
 
 API = "/api/v1/audit"
 
@@ -248,3 +251,28 @@ def test_a_failing_round_is_logged_and_the_next_one_runs(
     anyio.run(main)
     assert len(calls) >= 3
     assert "periodic checkpoint round failed" in caplog.text
+
+
+def test_a_damaged_ledger_is_a_named_problem_not_a_traceback(
+    client: TestClient, session_factory: sessionmaker[Session], backend: str
+) -> None:
+    tenant = bootstrap_tenant(session_factory)
+    size = get(client, "/checkpoint", tenant)["size"]
+    assert size >= 2
+    with session_factory.begin() as session:
+        scope_to_tenant(session, tenant.id)
+        with triggers_off(session, backend, "ledger_nodes"):
+            session.execute(
+                text("DELETE FROM ledger_nodes WHERE tenant_id = :t AND level = 0 AND idx = 0"),
+                {"t": tenant.id},
+            )
+    response = client.get(
+        f"{API}/proofs/inclusion",
+        params={"index": 1, "tree_size": size},
+        headers=tenant.admin_headers,
+    )
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/ledger-integrity")
+    assert "trustplane audit fsck" in response.json()["detail"]
+    assert "Traceback" not in response.text

@@ -14,8 +14,7 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import bootstrap_tenant
+from tests.tamper import triggers_off
 from trustplane import audit as audit_package
 from trustplane.audit import Origin, Target, merkle, record
 from trustplane.audit.checkpoints import (
@@ -504,25 +504,6 @@ def test_a_witnessed_size_beyond_the_export_means_truncation(
 
 
 # The self-check against the database
-
-
-@contextmanager
-def triggers_off(session: Session, backend: str, table: str) -> Iterator[None]:
-    """Lift a table's insert-only triggers as its owner would, and put them back."""
-    from alembic.migration import MigrationContext
-    from alembic.operations import Operations
-
-    from trustplane.db import ddl
-
-    if backend == "postgresql":
-        session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-        yield
-        session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
-        return
-    with Operations.context(MigrationContext.configure(session.connection())):
-        ddl.remove_insert_only(table)
-        yield
-        ddl.install_insert_only(table)
 
 
 def ledger(factory: sessionmaker[Session], cfg: Settings, events: int) -> str:

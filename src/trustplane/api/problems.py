@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from trustplane import errors
+from trustplane.audit.ledger import LedgerCorruption
 
 PROBLEM_BASE = "https://trustplane.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -134,6 +135,21 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _ledger_corruption(request: Request, exc: Exception) -> JSONResponse:
+    """Rows the ledger needs are missing or wrong: tampering behind the triggers, or damage."""
+    log.error(
+        "ledger integrity failure",
+        extra={"error": str(exc), "correlation_id": request.state.correlation_id},
+    )
+    return problem(
+        500,
+        "ledger-integrity",
+        "the audit ledger in the database is damaged; an operator should run "
+        "'trustplane audit fsck'",
+        request=request,
+    )
+
+
 async def _replay(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, IdempotentReplay)
     return JSONResponse(
@@ -152,5 +168,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(LedgerCorruption, _ledger_corruption)
     app.add_exception_handler(IdempotentReplay, _replay)
     app.add_exception_handler(Exception, _unexpected)
