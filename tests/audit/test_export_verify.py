@@ -362,6 +362,25 @@ def _resign(folder: Path, name: str, signer: Signer) -> None:
     (folder / name).write_text(sign_checkpoint(body, signer))
 
 
+def test_an_early_canonical_edit_blames_every_checkpoint_from_leaf_0(
+    exported: Exported, tmp_path: Path
+) -> None:
+    """A line still canonical and in place can only be located by the checkpoints: none of
+    them matches, so each names the range from leaf 0, never a range a bad checkpoint vouched
+    for."""
+    folder = exported.copy(tmp_path)
+    lines = lines_of(folder)
+    victim = exported.sizes[0] - 1
+    lines[victim] = lines[victim].replace(b'"action":"', b'"action":"x', 1)
+    write_lines(folder, lines)
+    report = verify_export(folder)
+    assert not report.ok
+    assert report.suspect_range == (0, exported.sizes[0])
+    assert report.failing_checkpoint == exported.sizes[0]
+    checkpoint_failures = [f for f in report.failures if "its root is not the root" in f]
+    assert checkpoint_failures and all("[0, " in f for f in checkpoint_failures), report.failures
+
+
 def test_checkpoint_body_edited(exported: Exported, tmp_path: Path) -> None:
     folder = exported.copy(tmp_path)
     size = exported.size

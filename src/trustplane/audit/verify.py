@@ -328,6 +328,7 @@ def judge(claims: list[Claim], roots: dict[int, bytes], count: int) -> tuple[int
             claim.problem = f"covers {claim.size} events, only {count} are here: history was cut"
         elif roots[claim.size] != claim.root:
             differ.append(claim)
+            claim.problem = "its root differs"  # refined below; excluded from the good sizes
     ranges = [(_good_below(claims, c.size - 1), c.size) for c in differ if c.size]
     for claim, (start, stop) in zip(differ, ranges, strict=True):
         claim.problem = (

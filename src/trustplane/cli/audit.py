@@ -133,8 +133,11 @@ def audit_checkpoint(
         return
     console.print(f"checkpoint of [bold]{cp.origin}[/]", highlight=False)
     console.print(f"size: {cp.size}\nroot: {cp.root_hash}\nsigned: {when(cp.created_at)}")
-    console.print(f"signature verified with {signed.verifier.key_string()}", highlight=False)
-    console.print(cp.note, highlight=False, markup=False, end="")
+    console.print(
+        f"signature verified with {signed.verifier.key_string()}", highlight=False, soft_wrap=True
+    )
+    console.print()
+    console.print(cp.note, highlight=False, markup=False, soft_wrap=True, end="")
 
 
 @audit_app.command("checkpoints")
@@ -240,8 +243,10 @@ def audit_witness(
     post: str | None = typer.Option(None, "--post", help="Also POST the record to this URL."),
     key_file: Path | None = key_file_option(),
 ) -> None:
-    """Append the latest checkpoint to a witness file, after checking it extends the last
-    checkpoint witnessed there; one JSON line {"origin", "size", "note"}."""
+    """Append the latest checkpoint to a witness file if it extends the last one witnessed.
+
+    Each line is {"origin", "size", "note"}.
+    """
     from trustplane.cli import proofs
 
     with connect(ctx) as tp:

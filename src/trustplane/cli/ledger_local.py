@@ -89,8 +89,10 @@ def verify(
     ),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Verify an export offline: signatures, the Merkle root, every stored and witnessed
-    checkpoint. Exit 0 only if everything verifies; 1 names the first bad leaf or checkpoint."""
+    """Verify an export offline: signatures, Merkle root, stored and witnessed checkpoints.
+
+    Exit 0 only if everything verifies; 1 names the first bad leaf or checkpoint.
+    """
     from trustplane.audit.verify import UnreadableExport, verify_export
 
     key = _read_key(key_file) if key_file is not None else None
@@ -122,8 +124,10 @@ def fsck(
     ),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Self-check the stored ledger: events, tree nodes, head, signed checkpoints, witnesses.
-    Exit 1 on any inconsistency."""
+    """Self-check the stored ledger: events, tree nodes, head, checkpoints, witnesses.
+
+    Exit 1 on any inconsistency.
+    """
     from trustplane.audit import fsck as ledger_fsck
     from trustplane.audit.checkpoints import origin_for
     from trustplane.audit.keys import KeyFileError, load_signer
