@@ -381,6 +381,13 @@ def test_an_early_canonical_edit_blames_every_checkpoint_from_leaf_0(
     assert checkpoint_failures and all("[0, " in f for f in checkpoint_failures), report.failures
 
 
+def test_an_invalid_pinned_key_is_a_failure_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "public.key").write_text("trustplane+00000000+AAAA\n")
+    report = verify_export(tmp_path, key="not-a-key+00000000+AAAA")
+    assert not report.ok
+    assert any("the pinned key is not a verifier key" in f for f in report.failures)
+
+
 def test_checkpoint_body_edited(exported: Exported, tmp_path: Path) -> None:
     folder = exported.copy(tmp_path)
     size = exported.size

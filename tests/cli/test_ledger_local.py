@@ -117,6 +117,16 @@ def test_usage_errors_exit_2_with_one_line(
     assert message in one_line_error(result)
 
 
+def test_verify_with_a_key_file_holding_no_key_is_a_usage_error(
+    env: dict[str, str | None], tmp_path: Path
+) -> None:
+    (tmp_path / "key").write_text("not-a-key+00000000+AAAA\n")
+    (tmp_path / "export").mkdir()
+    result = run(env, "audit", "verify", str(tmp_path / "export"), "--key-file", f"{tmp_path}/key")
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert "holds no verifier key" in one_line_error(result)
+
+
 def test_export_refuses_a_folder_with_content(
     env: dict[str, str | None], tenant: TenantCtx, tmp_path: Path
 ) -> None:

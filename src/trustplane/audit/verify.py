@@ -391,18 +391,28 @@ def _read_text(path: Path) -> str | None:
 
 
 def _load_verifier(folder: Path, pinned: str | None, failures: list[str]) -> Verifier | None:
+    """The key that checks the signatures: ``pinned`` if given (public.key must then match),
+    else public.key itself. None, with the failure noted, when there is no usable key."""
     text = _read_text(folder / PUBLIC_KEY)
-    try:
-        verifier = Verifier.from_key_string(pinned) if pinned is not None else None
+    if pinned is not None:
+        try:
+            verifier = Verifier.from_key_string(pinned.strip())
+        except NoteError as exc:
+            failures.append(f"the pinned key is not a verifier key ({exc})")
+            return None
         if text is None:
             failures.append(f"{PUBLIC_KEY}: missing or unreadable")
-        elif verifier is not None and text.strip() != verifier.key_string():
+        elif text.strip() != verifier.key_string():
             failures.append(f"{PUBLIC_KEY}: not the expected key {verifier.key_string()}")
-        elif verifier is None:
-            verifier = Verifier.from_key_string(text.strip())
+        return verifier
+    if text is None:
+        failures.append(f"{PUBLIC_KEY}: missing or unreadable")
+        return None
+    try:
+        return Verifier.from_key_string(text.strip())
     except NoteError as exc:
         failures.append(f"{PUBLIC_KEY}: not a verifier key ({exc})")
-    return verifier
+        return None
 
 
 def _stored(folder: Path, verifier: Verifier | None, origin: str | None) -> list[Claim]:

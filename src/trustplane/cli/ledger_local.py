@@ -182,10 +182,17 @@ def _exit_on_failures(ok: bool, failures: list[str], as_json: bool) -> None:
 
 
 def _read_key(path: Path) -> str:
+    """The verifier key string in ``path``; a usage error if it cannot be read or parsed."""
+    from trustplane.audit.notes import NoteError, Verifier
+
     try:
-        return path.read_text(encoding="utf-8").strip()
+        key = path.read_text(encoding="utf-8").strip()
+        Verifier.from_key_string(key)
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read the key file {path}: {exc}")
+    except NoteError as exc:
+        fail(f"the key file {path} holds no verifier key: {exc}")
+    return key
 
 
 def _read_witness(path: Path) -> list[str]:
