@@ -92,5 +92,5 @@ def _create(path: Path, name: str) -> Signer:
         os.link(temporary, path)  # raises FileExistsError when another process won
     finally:
         with contextlib.suppress(OSError):
-            os.unlink(temporary)
+            Path(temporary).unlink()
     return signer
