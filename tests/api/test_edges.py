@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,10 +18,8 @@ from trustplane.config import Settings
 PROBLEM = "application/problem+json"
 
 
-def _problem(response: object, status: int, code: str) -> dict[str, object]:
-    from httpx import Response
-
-    assert isinstance(response, Response)
+def _problem(response: Any, status: int, code: str) -> dict[str, object]:
+    """``response`` is whatever the test client returns (an httpx or httpx2 response)."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
     body = response.json()

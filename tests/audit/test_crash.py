@@ -30,9 +30,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.backends import postgres_database, sqlite_database
-from tests.cli.test_real_server import _env, _executable, _free_port, _wait_ready
 from tests.conftest import TenantCtx
 from tests.factories import bootstrap_tenant, unique
+from tests.processes import clean_env, free_port, trustplane_executable, wait_ready
 from trustplane.audit import merkle
 from trustplane.audit.checkpoints import origin_for
 from trustplane.audit.export import export_ledger
@@ -102,8 +102,8 @@ class ServerProcess:
     """``trustplane serve`` in a process group of its own, so a kill reaches every worker."""
 
     def __init__(self, inst: Installation, log: Path) -> None:
-        self.url = f"http://127.0.0.1:{_free_port()}"
-        env = _env(
+        self.url = f"http://127.0.0.1:{free_port()}"
+        env = clean_env(
             inst.home,
             TRUSTPLANE_DATABASE_URL=inst.url,
             TRUSTPLANE_CHECKPOINT_INTERVAL_SECONDS="1",
@@ -112,7 +112,7 @@ class ServerProcess:
         port = self.url.rsplit(":", 1)[1]
         with log.open("a") as out:
             self.proc = subprocess.Popen(
-                [_executable(), "serve", "--port", port, "--workers", "2"],
+                [trustplane_executable(), "serve", "--port", port, "--workers", "2"],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -120,7 +120,7 @@ class ServerProcess:
             )
 
     def wait_ready(self) -> ServerProcess:
-        _wait_ready(self.url, self.proc)
+        wait_ready(self.url, self.proc)
         return self
 
     def kill(self) -> None:
