@@ -54,10 +54,13 @@ class Unauthenticated(TrustplaneError):
         self.known_actor = known_actor
 
 
-class Forbidden(TrustplaneError):
-    """The actor is known but may not do this; the edge records a denial audit event."""
+class Refused(TrustplaneError):
+    """A refusal that is an outcome, not a crash (principle: every control produces evidence).
 
-    code = "forbidden"
+    The edge rolls back the request's work, then records and commits one ``denied`` audit event
+    for ``action`` on the target, when the actor is known. Subclasses say why: no permission,
+    a lifecycle action that cannot start here, missing evidence (later: a policy decision).
+    """
 
     def __init__(
         self,
@@ -72,3 +75,34 @@ class Forbidden(TrustplaneError):
         self.action = action
         self.target_kind = target_kind
         self.target_id = target_id
+
+
+class Forbidden(Refused):
+    """The actor is known but may not do this."""
+
+    code = "forbidden"
+
+
+class InvalidTransition(Conflict, Refused):
+    """A lifecycle action that cannot start from the current state; ``allowed`` lists those that
+    can."""
+
+    code = "invalid-transition"
+
+
+class IncompleteEvidence(Conflict, Refused):
+    """A transition needs evidence that is not there yet; ``missing`` lists exactly what."""
+
+    code = "incomplete-evidence"
+
+
+class PreconditionFailed(TrustplaneError):
+    """The If-Match etag names a state that is no longer current (someone acted first)."""
+
+    code = "precondition-failed"
+
+
+class PreconditionRequired(TrustplaneError):
+    """A lifecycle transition was sent without If-Match."""
+
+    code = "precondition-required"

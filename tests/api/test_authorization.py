@@ -185,3 +185,98 @@ def test_nobody_grants_themselves_a_role(client: TestClient, tenant: TenantCtx) 
         headers=tenant.admin_headers,
     ).json()["items"]
     assert [e["target"]["id"] for e in events] == [tenant.admin_id]
+
+
+#: Lineage routes and the permission each must declare: ingest writes, every query reads.
+LINEAGE_ROUTES = {
+    ("POST", "/api/v1/lineage"): "lineage.write",
+    ("GET", "/api/v1/lineage/upstream"): "lineage.read",
+    ("GET", "/api/v1/lineage/downstream"): "lineage.read",
+    ("GET", "/api/v1/lineage/show"): "lineage.read",
+    ("GET", "/api/v1/lineage/impact"): "lineage.read",
+    ("GET", "/api/v1/lineage/path"): "lineage.read",
+    ("GET", "/api/v1/lineage/completeness"): "lineage.read",
+    ("GET", "/api/v1/lineage/deprecated-features"): "lineage.read",
+    ("GET", "/api/v1/lineage/flagged-datasets"): "lineage.read",
+}
+
+
+def test_lineage_routes_declare_their_permissions(tmp_path: Any) -> None:
+    app = create_app(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    declared = {
+        (method, e.path): e.declared
+        for e in api_routes(app)
+        if e.path.startswith("/api/v1/lineage")
+        for method in e.methods
+    }
+    assert declared == LINEAGE_ROUTES
+
+
+#: Registry routes and the permission each must declare: every lifecycle action its own verb.
+REGISTRY_ROUTES = {
+    ("GET", "/api/v1/completeness-rules"): "model.read",
+    ("PUT", "/api/v1/completeness-rules/{risk_tier}"): "policy.write",
+    ("GET", "/api/v1/datasets"): "dataset.read",
+    ("POST", "/api/v1/datasets"): "dataset.register",
+    ("GET", "/api/v1/datasets/{dataset_id}"): "dataset.read",
+    ("GET", "/api/v1/datasets/{dataset_id}/versions"): "dataset.read",
+    ("POST", "/api/v1/datasets/{dataset_id}/versions"): "dataset.register",
+    ("GET", "/api/v1/dataset-versions/{version_id}"): "dataset.read",
+    ("POST", "/api/v1/dataset-versions/{version_id}/approval"): "dataset.approve",
+    ("POST", "/api/v1/dataset-versions/{version_id}/flag"): "dataset.flag",
+    ("GET", "/api/v1/features"): "feature.read",
+    ("POST", "/api/v1/features"): "feature.define",
+    ("GET", "/api/v1/features/{feature}"): "feature.read",
+    ("POST", "/api/v1/features/{feature}/deprecate"): "feature.deprecate",
+    ("GET", "/api/v1/features/{feature}/versions"): "feature.read",
+    ("POST", "/api/v1/features/{feature}/versions"): "feature.define",
+    ("GET", "/api/v1/feature-versions/{version_id}"): "feature.read",
+    ("POST", "/api/v1/feature-versions/{version_id}/deprecate"): "feature.deprecate",
+    ("POST", "/api/v1/feature-versions/{version_id}/review"): "feature.review",
+    ("GET", "/api/v1/runs"): "run.read",
+    ("POST", "/api/v1/runs"): "run.record",
+    ("GET", "/api/v1/runs/{run_id}"): "run.read",
+    ("GET", "/api/v1/models"): "model.read",
+    ("POST", "/api/v1/models"): "model.register",
+    ("GET", "/api/v1/models/{model}"): "model.read",
+    ("GET", "/api/v1/models/{model}/at"): "model.read",
+    ("GET", "/api/v1/models/{model}/history"): "model.read",
+    ("GET", "/api/v1/models/{model}/production"): "model.read",
+    ("GET", "/api/v1/models/{model}/versions"): "model.read",
+    ("POST", "/api/v1/models/{model}/versions"): "model.register",
+    ("GET", "/api/v1/models/{model}/versions/{number}"): "model.read",
+    ("GET", "/api/v1/model-versions/{version_id}"): "model.read",
+    ("GET", "/api/v1/model-versions/{version_id}/completeness"): "model.read",
+    ("GET", "/api/v1/model-versions/{version_id}/history"): "model.read",
+    ("PUT", "/api/v1/model-versions/{version_id}/tags/{key}"): "model.register",
+    ("POST", "/api/v1/model-versions/{version_id}/submit"): "model.submit",
+    ("POST", "/api/v1/model-versions/{version_id}/validate"): "model.validate",
+    ("POST", "/api/v1/model-versions/{version_id}/approve"): "model.approve",
+    ("POST", "/api/v1/model-versions/{version_id}/reject"): "model.reject",
+    ("POST", "/api/v1/model-versions/{version_id}/promote"): "model.promote",
+    ("POST", "/api/v1/model-versions/{version_id}/deprecate"): "model.deprecate",
+    ("POST", "/api/v1/model-versions/{version_id}/retire"): "model.retire",
+    ("POST", "/api/v1/model-versions/{version_id}/suspend"): "model.suspend",
+    ("POST", "/api/v1/model-versions/{version_id}/reinstate"): "model.reinstate",
+}
+REGISTRY_PREFIXES = (
+    "/api/v1/completeness-rules",
+    "/api/v1/datasets",
+    "/api/v1/dataset-versions",
+    "/api/v1/features",
+    "/api/v1/feature-versions",
+    "/api/v1/runs",
+    "/api/v1/models",
+    "/api/v1/model-versions",
+)
+
+
+def test_registry_routes_declare_their_permissions(tmp_path: Any) -> None:
+    app = create_app(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    declared = {
+        (method, e.path): e.declared
+        for e in api_routes(app)
+        if e.path.startswith(REGISTRY_PREFIXES)
+        for method in e.methods
+    }
+    assert declared == REGISTRY_ROUTES

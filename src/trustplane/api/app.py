@@ -13,7 +13,7 @@ from trustplane import __version__
 from trustplane.api import problems
 from trustplane.api.checkpointer import run_checkpoints
 from trustplane.api.middleware import EdgeMiddleware
-from trustplane.api.routes import audit, health, identity, oidc
+from trustplane.api.routes import audit, health, identity, lineage, model_registry, oidc, registry
 from trustplane.audit.checkpoints import signer_from_settings
 from trustplane.config import Settings
 from trustplane.db.session import make_engine, make_session_factory
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (identity, audit, oidc):
+    for module in (identity, audit, oidc, registry, model_registry, lineage):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

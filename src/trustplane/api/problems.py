@@ -31,6 +31,8 @@ STATUS_BY_ERROR: dict[type[errors.TrustplaneError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.IdempotencyConflict: 409,
+    errors.PreconditionFailed: 412,
+    errors.PreconditionRequired: 428,
 }
 
 TITLES = {
@@ -40,9 +42,11 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    412: "Precondition failed",
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Validation failed",
+    428: "Precondition required",
     500: "Internal error",
     503: "Service unavailable",
 }

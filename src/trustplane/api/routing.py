@@ -8,8 +8,9 @@ threads never all wait on resources held by requests that cannot get a thread.
 
 Every API route uses :class:`UnitOfWorkRoute`. It opens the session before the handler runs,
 commits after it returns (before the response is sent), and rolls back on any error. When the
-error is a :class:`~trustplane.errors.Forbidden` from a known actor, the rolled-back work is
-replaced by one committed denial event: a denied attempt always leaves evidence.
+error is a :class:`~trustplane.errors.Refused` (no permission, an illegal lifecycle action,
+missing evidence) or a refused credential of a known actor, the rolled-back work is replaced by
+one committed denial event: a denied attempt always leaves evidence.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from trustplane.audit import Target, record
 from trustplane.audit.events import EventDetails
 from trustplane.db import idempotency
 from trustplane.db.session import begin_write, scope_to_tenant
-from trustplane.errors import Forbidden, IdempotencyConflict, Unauthenticated
+from trustplane.errors import IdempotencyConflict, Refused, Unauthenticated
 from trustplane.identity.actor import Actor
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,7 +54,7 @@ class UnitOfWorkRoute(APIRoute):
                     request.state.body_sha256 = hashlib.sha256(body).hexdigest()
                     await run_in_threadpool(begin_write, session)
                 response = await handler(request)
-            except (Forbidden, Unauthenticated) as exc:
+            except (Refused, Unauthenticated) as exc:
                 await run_in_threadpool(_deny_and_close, request, session, exc)
                 raise
             except BaseException:
@@ -86,7 +87,7 @@ def _commit_and_close(request: Request, session: Session, response: Response) ->
         session.close()
 
 
-def _deny_and_close(request: Request, session: Session, exc: Forbidden | Unauthenticated) -> None:
+def _deny_and_close(request: Request, session: Session, exc: Refused | Unauthenticated) -> None:
     try:
         _record_denial(request, session, exc)
     finally:
@@ -108,13 +109,13 @@ def _commit(request: Request, session: Session, response: Response) -> None:
     session.commit()
 
 
-def _record_denial(request: Request, session: Session, exc: Forbidden | Unauthenticated) -> None:
+def _record_denial(request: Request, session: Session, exc: Refused | Unauthenticated) -> None:
     """Replace the request's work with one committed denial event, if the actor is known."""
     session.rollback()
     actor: Actor | None = getattr(request.state, "actor", None)
     if actor is None or actor.tenant_id is None:
         return
-    if isinstance(exc, Forbidden):
+    if isinstance(exc, Refused):
         action, target = exc.action, Target(exc.target_kind, exc.target_id)
     else:
         action, target = "auth.authenticate", Target("principal", actor.principal_id, actor.name)

@@ -12,7 +12,9 @@ try:  # Typer vendors Click from 0.2x on; older Typer releases use Click itself.
 except ImportError:  # pragma: no cover - depends on the installed Typer
     from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
 
-from trustplane.cli import access, audit, context, identity, ledger_local, local, oidc
+from trustplane.cli import access, audit, context, identity, ledger_local, lineage, local, oidc
+from trustplane.cli import models as model_commands
+from trustplane.cli import registry as registry_commands
 from trustplane.cli.output import EXIT_DENIED, EXIT_USAGE, err_console
 
 app = typer.Typer(
@@ -39,6 +41,11 @@ audit.audit_app.command("export")(ledger_local.export)
 audit.audit_app.command("verify")(ledger_local.verify)
 audit.audit_app.command("fsck")(ledger_local.fsck)
 app.add_typer(oidc.oidc_app, name="oidc")
+app.add_typer(registry_commands.dataset_app, name="dataset")
+app.add_typer(registry_commands.feature_app, name="feature")
+app.add_typer(registry_commands.run_app, name="run")
+app.add_typer(model_commands.model_app, name="model")
+app.add_typer(lineage.lineage_app, name="lineage")
 
 
 def run() -> None:

@@ -5,10 +5,19 @@ from __future__ import annotations
 from trustplane.client._access import AccessMethods
 from trustplane.client._identity import IdentityMethods
 from trustplane.client._ledger import LedgerMethods
+from trustplane.client._lineage import LineageMethods
 from trustplane.client._oidc import OidcMethods
+from trustplane.client._registry import RegistryMethods
 
 
-class TrustplaneClient(IdentityMethods, AccessMethods, LedgerMethods, OidcMethods):
+class TrustplaneClient(
+    IdentityMethods,
+    AccessMethods,
+    LedgerMethods,
+    OidcMethods,
+    LineageMethods,
+    RegistryMethods,
+):
     """A thin, typed wrapper over the HTTP API: every rule is the server's, none is here.
 
     >>> with TrustplaneClient.from_env() as tp:

@@ -92,6 +92,10 @@ class PayloadTooLarge(TrustplaneAPIError):
     """413: the request body exceeds the server's limit."""
 
 
+class PreconditionFailed(TrustplaneAPIError):
+    """412/428: If-Match missing or naming a state that is no longer current; read again."""
+
+
 class ServerError(TrustplaneAPIError):
     """5xx: the server failed; retrying later may help."""
 
@@ -107,6 +111,8 @@ _BY_CODE: dict[str, type[TrustplaneAPIError]] = {
     "malformed-json": ValidationFailed,
     "payload-too-large": PayloadTooLarge,
     "internal-error": ServerError,
+    "precondition-failed": PreconditionFailed,
+    "precondition-required": PreconditionFailed,
 }
 
 _BY_STATUS: dict[int, type[TrustplaneAPIError]] = {
@@ -115,6 +121,7 @@ _BY_STATUS: dict[int, type[TrustplaneAPIError]] = {
     403: Forbidden,
     404: NotFound,
     409: Conflict,
+    412: PreconditionFailed,
     413: PayloadTooLarge,
     422: ValidationFailed,
 }

@@ -253,3 +253,112 @@ class OidcRuleRead(ApiModel):
     created_at: datetime
     created_by: str
     disabled_at: datetime | None = None
+
+
+# -- lineage ---------------------------------------------------------------------------------
+
+
+class LineageNode(ApiModel):
+    """A node of a lineage answer; ``details`` depend on ``kind`` (dataset name and version,
+    model name and state...). ``depth`` is null where the query does not compute it."""
+
+    id: str
+    kind: str
+    label: str
+    side: str = "root"
+    depth: int | None = 0
+    details: dict[str, Any] = {}
+
+
+class LineageEdge(ApiModel):
+    source: str
+    target: str
+    relation: str
+
+
+class LineageGraph(ApiModel):
+    root: list[LineageNode]
+    direction: str
+    depth: int
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    truncated: bool
+
+
+class LineageVia(ApiModel):
+    """What an affected version derives from, and why that needs attention."""
+
+    id: str
+    label: str
+    reason: str | None = None
+
+
+class LineageAffectedVersion(ApiModel):
+    model_version_id: str
+    model_id: str
+    model_name: str
+    version: int
+    state: str
+    production_environments: list[str]
+    via: list[LineageVia]
+
+
+class LineageImpactNode(ApiModel):
+    """A node derived from the impact's root; ``production_environments`` is where a model
+    version serves, ``via`` the root nodes it derives from."""
+
+    id: str
+    kind: str
+    label: str
+    details: dict[str, Any] = {}
+    production_environments: list[str] = []
+    via: list[LineageVia] = []
+
+
+class LineageImpact(Page[LineageImpactNode]):
+    """One page of an impact answer; ``counts`` (per node kind) and ``production_pointers``
+    are totals over the whole answer."""
+
+    root: list[LineageNode]
+    counts: dict[str, int]
+    production_pointers: int
+
+
+class LineagePath(ApiModel):
+    root: LineageNode
+    sources: list[LineageNode]
+    paths: list[list[str]]
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    truncated: bool
+
+
+class LineageCheck(ApiModel):
+    name: str
+    present: bool
+    detail: str
+
+
+class LineageCompleteness(ApiModel):
+    model_version_id: str
+    model_id: str
+    model_name: str
+    version: int
+    score: float
+    present: list[str]
+    missing: list[str]
+    checks: list[LineageCheck]
+
+
+class OpenLineageResult(ApiModel):
+    """What one OpenLineage event became (``duplicate``: received before, nothing written)."""
+
+    event_id: str
+    run_id: str
+    run_uuid: str
+    event_type: str | None = None
+    job_namespace: str
+    job_name: str
+    inputs: list[str]
+    outputs: list[str]
+    duplicate: bool

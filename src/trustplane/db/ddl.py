@@ -29,6 +29,25 @@ TENANT_TABLES: dict[str, str] = {
 #: Tables added with the Merkle ledger (migration 0002).
 LEDGER_TABLES: dict[str, str] = {"ledger_nodes": "tenant_id", "ledger_checkpoints": "tenant_id"}
 
+#: Tables added with the registry (migration 0003_registry).
+REGISTRY_TABLES: dict[str, str] = {
+    table: "tenant_id"
+    for table in (
+        "datasets",
+        "dataset_versions",
+        "features",
+        "feature_versions",
+        "runs",
+        "models",
+        "model_versions",
+        "production_pointers",
+        "pointer_history",
+        "model_transitions",
+        "completeness_rules",
+        "lineage_edges",
+    )
+}
+
 _VISIBLE = (
     "{column} = current_setting('trustplane.tenant_id', true)"
     " OR current_setting('trustplane.system', true) = 'on'"
