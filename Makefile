@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 export TRUSTPLANE_HOME ?= $(CURDIR)/.trustplane
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench bench-ledger clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ unit: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) bench/api.py
+
+## bench-ledger: ledger append, export, proof and offline-verify figures (BENCH_ARGS=--quick: a minute)
+bench-ledger: $(VENV)/.dev
+	$(PY) bench/ledger.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .trustplane .mypy_cache .ruff_cache .pytest_cache

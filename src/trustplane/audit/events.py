@@ -10,19 +10,54 @@ gap, no event and no node.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from trustplane.audit import merkle
 from trustplane.audit.canonical import canonical_json, rfc3339
 from trustplane.audit.models import AuditEvent, LedgerHead, LedgerNode
-from trustplane.db.base import new_id, utcnow
+from trustplane.db.base import UTCDateTime, new_id, utcnow
 
 EVENT_FORMAT_VERSION = 1
+
+# Built once: an append runs while the tenant's ledger is locked, so it skips statement
+# construction and the ORM's unit of work.
+_EVENTS, _HEADS, _NODES = (
+    model.metadata.tables[model.__tablename__] for model in (AuditEvent, LedgerHead, LedgerNode)
+)
+_LOCK_HEAD = (
+    select(_HEADS.c.size, _HEADS.c.frontier)
+    .where(_HEADS.c.tenant_id == bindparam("tenant"))
+    .with_for_update()
+)
+_UPDATE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.tenant_id == bindparam("tenant"))
+    .values(size=bindparam("new_size"), frontier=bindparam("new_frontier"))
+)
+_EVENT_COLUMNS = tuple(_EVENTS.c.keys())
+_INSERT_EVENT = insert(_EVENTS)
+_INSERT_NODES = insert(_NODES)
+# PostgreSQL: event, nodes and head in one statement (one round trip under the lock).
+_PG_APPEND = text(
+    f"WITH new_event AS (INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)})"  # noqa: S608
+    f" VALUES ({', '.join(f':{column}' for column in _EVENT_COLUMNS)})),"
+    " new_nodes AS (INSERT INTO ledger_nodes (tenant_id, level, idx, hash)"
+    " SELECT :tenant_id, level, idx, hash FROM unnest(CAST(:levels AS smallint[]),"
+    " CAST(:idxs AS bigint[]), CAST(:hashes AS bytea[])) AS node(level, idx, hash))"
+    " UPDATE ledger_heads SET size = :new_size, frontier = :new_frontier"
+    " WHERE tenant_id = :tenant"
+).bindparams(bindparam("occurred_at", type_=UTCDateTime()))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_SAFE_INTEGER = 2**53 - 1
 
 Outcome = Literal["allowed", "denied"]
 
@@ -83,21 +118,56 @@ def record(
     tenant_id: str | None = None,
     details: EventDetails | None = None,
 ) -> AuditEvent:
-    """Append one event to the tenant's ledger in the caller's transaction and return it."""
+    """Append one event to the tenant's ledger in the caller's transaction and return it.
+
+    Concurrent writers of a tenant queue for its ledger head until the holder commits, so the
+    work done while holding it bounds the tenant's append rate: everything but the sequence
+    number and the time is prepared before the lock is taken, and the writes go out as
+    prebuilt Core statements.
+    """
     tenant = tenant_id or actor.tenant_id
     if tenant is None:
         raise ValueError("an audit event needs a tenant")
-    details = details or EventDetails()
-    head = _lock_head(session, tenant)
-    seq = head.size
+    event, body = _prepare(actor, action, target, outcome, tenant, details or EventDetails())
+    session.flush()  # the caller's pending changes go first, as a query's autoflush would
+    connection = session.connection()
+    head = _lock_head(connection, tenant)
     now = utcnow()
-    event_id = new_id("evt")
-    body = {
+    body["seq"], body["time"] = head.size, rfc3339(now)
+    leaf, data = _leaf_text(body)
+    event.seq, event.occurred_at, event.leaf = head.size, now, leaf
+    _append_leaf(connection, head, event, data)
+    make_transient_to_detached(event)  # the row is written: attach it without a flush
+    session.add(event)
+    return event
+
+
+def _prepare(
+    actor: AuditActor,
+    action: str,
+    target: Target,
+    outcome: Outcome,
+    tenant: str,
+    details: EventDetails,
+) -> tuple[AuditEvent, dict[str, Any]]:
+    """The event row and leaf body, but for the sequence number and the time."""
+    event_id, origin = new_id("evt"), actor.origin
+    event = AuditEvent(
+        tenant_id=tenant,
+        id=event_id,
+        actor_id=actor.principal_id,
+        action=action,
+        target_kind=target.kind,
+        target_id=target.id,
+        outcome=outcome,
+        correlation_id=origin.correlation_id,
+    )
+    body: dict[str, Any] = {
         "v": EVENT_FORMAT_VERSION,
         "id": event_id,
         "tenant": tenant,
-        "seq": seq,
-        "time": rfc3339(now),
+        "seq": None,
+        "time": None,
         "actor": {
             "id": actor.principal_id,
             "name": actor.name,
@@ -110,28 +180,47 @@ def record(
         "digests": list(details.digests),
         "outcome": outcome,
         "reason": details.reason,
-        "correlation_id": actor.origin.correlation_id,
+        "correlation_id": origin.correlation_id,
         "intent": details.intent,
-        "origin": {"ip": actor.origin.ip, "user_agent": actor.origin.user_agent},
+        "origin": {"ip": origin.ip, "user_agent": origin.user_agent},
         "payload": dict(details.payload),
     }
-    event = AuditEvent(
-        tenant_id=tenant,
-        seq=seq,
-        id=event_id,
-        occurred_at=now,
-        actor_id=actor.principal_id,
-        action=action,
-        target_kind=target.kind,
-        target_id=target.id,
-        outcome=outcome,
-        correlation_id=actor.origin.correlation_id,
-        leaf=canonical_json(body).decode("utf-8"),
-    )
-    session.add(event)
-    _append_leaf(session, head, event.leaf.encode("utf-8"))
-    session.flush()
-    return event
+    return event, body
+
+
+def _leaf_text(body: dict[str, Any]) -> tuple[str, bytes]:
+    """The event's RFC 8785 canonical JSON, as text and as the UTF-8 leaf data.
+
+    For strings, booleans, null, integers of at most 2**53 - 1 in magnitude, and lists and
+    string-keyed objects of them, the standard library's encoder with sorted keys and no ASCII
+    escaping writes exactly the RFC 8785 bytes, unless a character outside the Basic
+    Multilingual Plane makes UTF-16 key order differ from code point order. Anything else
+    (floats, large integers, other types, such characters) goes to the RFC 8785 encoder,
+    which also raises on what JSON cannot hold.
+    """
+    if _plain(body):
+        text = _ENCODER.encode(body)
+        if text.isascii():
+            return text, text.encode("ascii")
+        if not _ASTRAL.search(text):
+            with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: RFC 8785 refuses
+                return text, text.encode("utf-8")
+    data = canonical_json(body)
+    return data.decode("utf-8"), data
+
+
+def _plain(value: object) -> bool:
+    """Whether ``value`` holds only what the standard encoder writes as RFC 8785 does."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if isinstance(value, int) and kind is int:
+        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    if isinstance(value, dict) and kind is dict:
+        return all(type(key) is str and _plain(item) for key, item in value.items())
+    if isinstance(value, list) and kind is list:
+        return all(map(_plain, value))
+    return False
 
 
 def open_ledger(session: Session, tenant_id: str) -> None:
@@ -146,35 +235,45 @@ class _Head:
     frontier: list[bytes]
 
 
-def _lock_head(session: Session, tenant_id: str) -> _Head:
+def _lock_head(connection: Connection, tenant_id: str) -> _Head:
     """Read the ledger head under a row lock held until the transaction ends.
 
     PostgreSQL: ``FOR UPDATE`` queues concurrent appenders of the tenant here. SQLite: writers
     begin IMMEDIATE, so the database write lock already serialises them.
     """
-    row = session.execute(
-        select(LedgerHead.size, LedgerHead.frontier)
-        .where(LedgerHead.tenant_id == tenant_id)
-        .with_for_update()
-    ).one()
+    row = connection.execute(_LOCK_HEAD, {"tenant": tenant_id}).one()
     size = int(row.size)
     return _Head(tenant_id, size, merkle.deserialize_frontier(bytes(row.frontier), size))
 
 
-def _append_leaf(session: Session, head: _Head, leaf_data: bytes) -> None:
-    """Add the leaf's hash to the tree: new frontier in the head, new perfect nodes stored."""
+def _append_leaf(connection: Connection, head: _Head, event: AuditEvent, leaf_data: bytes) -> None:
+    """Store the event, the perfect nodes its leaf completes and the new head.
+
+    PostgreSQL gets all three as one statement (data-modifying CTEs): each statement sent while
+    the head is locked is a network round trip that every other writer of the tenant waits
+    out. SQLite runs in process, where three statements cost about as much as one.
+    """
     frontier, nodes = merkle.append(head.frontier, head.size, merkle.leaf_hash(leaf_data))
-    session.execute(
-        update(LedgerHead)
-        .where(LedgerHead.tenant_id == head.tenant_id)
-        .values(size=head.size + 1, frontier=merkle.serialize_frontier(frontier))
-    )
-    session.execute(
-        insert(LedgerNode),
-        [
-            {"tenant_id": head.tenant_id, "level": level, "idx": idx, "hash": digest}
-            for level, idx, digest in nodes
-        ],
-    )
+    new_head = {
+        "tenant": head.tenant_id,
+        "new_size": head.size + 1,
+        "new_frontier": merkle.serialize_frontier(frontier),
+    }
+    row = {column: getattr(event, column) for column in _EVENT_COLUMNS}
+    if connection.dialect.name == "postgresql":
+        levels, indices, hashes = (list(column) for column in zip(*nodes, strict=True))
+        connection.execute(
+            _PG_APPEND, {**row, **new_head, "levels": levels, "idxs": indices, "hashes": hashes}
+        )
+    else:
+        connection.execute(_INSERT_EVENT, row)
+        connection.execute(_UPDATE_HEAD, new_head)
+        connection.execute(
+            _INSERT_NODES,
+            [
+                {"tenant_id": head.tenant_id, "level": level, "idx": idx, "hash": digest}
+                for level, idx, digest in nodes
+            ],
+        )
     head.size += 1
     head.frontier = frontier

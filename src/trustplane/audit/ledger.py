@@ -9,10 +9,11 @@ verifier accepts them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from trustplane.audit import merkle
@@ -50,14 +51,45 @@ class ConsistencyProof:
     second_root: bytes
 
 
+# Built once: proofs are read often and are small, so building and compiling statements would
+# cost more than running them.
+_HEADS, _NODES, _EVENTS = (
+    model.metadata.tables[model.__tablename__] for model in (LedgerHead, LedgerNode, AuditEvent)
+)
+_HEAD = select(_HEADS.c.size, _HEADS.c.frontier).where(_HEADS.c.tenant_id == bindparam("tenant"))
+_LOCKED_HEAD = _HEAD.with_for_update()
+
+
+def _head_with_event(*where: ColumnElement[bool]) -> Select[int, int, str, str]:
+    """The head row's size beside one event of the same tenant (NULLs if there is none)."""
+    event = and_(_EVENTS.c.tenant_id == _HEADS.c.tenant_id, *where)
+    return (
+        select(_HEADS.c.size, _EVENTS.c.seq, _EVENTS.c.id, _EVENTS.c.leaf)
+        .select_from(_HEADS.outerjoin(_EVENTS, event))
+        .where(_HEADS.c.tenant_id == bindparam("tenant"))
+    )
+
+
+_HEAD_AND_EVENT_BY_SEQ = _head_with_event(_EVENTS.c.seq == bindparam("seq"))
+_HEAD_AND_EVENT_BY_ID = _head_with_event(_EVENTS.c.id == bindparam("event_id"))
+# PostgreSQL: one short statement for any number of nodes, so the driver keeps it prepared and
+# the server plans it once: a primary-key lookup per (level, index) pair of the arrays.
+_PG_NODES = text(
+    "SELECT node.level, node.idx, node.hash FROM unnest(CAST(:levels AS smallint[]),"
+    " CAST(:idxs AS bigint[])) AS wanted(level, idx) JOIN ledger_nodes AS node"
+    " ON node.tenant_id = :tenant AND node.level = wanted.level AND node.idx = wanted.idx"
+)
+_NODES_STEP = 16  # SQLite node queries come in sizes of multiples of this (see _nodes_query)
+
+
 def tree_head(session: Session, tenant_id: str, *, lock: bool = False) -> tuple[int, bytes]:
     """The ledger's current size and root, from the head row's frontier (no node is read).
 
     ``lock`` takes the head row lock (PostgreSQL) until the transaction ends, so the size
     cannot move until then; appends wait for it.
     """
-    query = select(LedgerHead.size, LedgerHead.frontier).where(LedgerHead.tenant_id == tenant_id)
-    row = session.execute(query.with_for_update() if lock else query).one_or_none()
+    query = _LOCKED_HEAD if lock else _HEAD
+    row = session.execute(query, {"tenant": tenant_id}).one_or_none()
     if row is None:
         raise NotFound(f"tenant {tenant_id} has no ledger")
     size = int(row.size)
@@ -72,12 +104,16 @@ def fetch_nodes(session: Session, tenant_id: str, coords: Iterable[NodeId]) -> d
     wanted = sorted(set(coords))
     if not wanted:
         return {}
-    rows = session.execute(
-        select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-            LedgerNode.tenant_id == tenant_id,
-            tuple_(LedgerNode.level, LedgerNode.idx).in_(wanted),
-        )
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        levels, indices = ([node[k] for node in wanted] for k in (0, 1))
+        rows = session.execute(_PG_NODES, {"tenant": tenant_id, "levels": levels, "idxs": indices})
+    else:  # padded with repeats of the last node, so that a few statement shapes serve all
+        count = -(-len(wanted) // _NODES_STEP) * _NODES_STEP
+        padded = wanted + wanted[-1:] * (count - len(wanted))
+        params: dict[str, object] = {"tenant": tenant_id}
+        for k, (level, idx) in enumerate(padded):
+            params[f"l{k}"], params[f"i{k}"] = level, idx
+        rows = session.execute(_nodes_query(count), params)
     found = {(int(level), int(idx)): bytes(digest) for level, idx, digest in rows}
     missing = [node for node in wanted if node not in found]
     if missing:
@@ -87,6 +123,23 @@ def fetch_nodes(session: Session, tenant_id: str, coords: Iterable[NodeId]) -> d
             f"index {idx}"
         )
     return found
+
+
+@functools.cache
+def _nodes_query(count: int) -> Select[int, int, bytes]:
+    """SQLite: ``count`` stored nodes, one primary-key lookup each, as every branch names the
+    whole key (a row-value IN list, or a tenant condition shared by the branches, makes SQLite
+    scan all of the tenant's nodes). Built and compiled once per count, a multiple of
+    ``_NODES_STEP``; a proof reads at most about 2 log2(n) nodes."""
+    branches = [
+        and_(
+            _NODES.c.tenant_id == bindparam("tenant"),
+            _NODES.c.level == bindparam(f"l{k}"),
+            _NODES.c.idx == bindparam(f"i{k}"),
+        )
+        for k in range(count)
+    ]
+    return select(_NODES.c.level, _NODES.c.idx, _NODES.c.hash).where(or_(*branches))
 
 
 def inclusion(
@@ -101,11 +154,13 @@ def inclusion(
     ``tree_size`` leaves (default: the current size)."""
     if (index is None) == (event_id is None):
         raise InvalidInput("name the event by exactly one of index or event_id")
-    current, _ = tree_head(session, tenant_id)
+    current, event = _head_and_event(session, tenant_id, index, event_id)
     size = current if tree_size is None else tree_size
     _check_tree_size(size, current)
     if event_id is not None:
-        index = _index_of(session, tenant_id, event_id)
+        if event is None:
+            raise NotFound(f"no audit event {event_id}")
+        index = event[0]
         if index >= size:
             raise InvalidInput(
                 f"event {event_id} is leaf {index}, outside the tree of size {size}",
@@ -114,7 +169,9 @@ def inclusion(
     assert index is not None
     if not 0 <= index < size:
         raise InvalidInput(f"leaf index {index} is outside the tree of size {size}")
-    found_id, leaf = _leaf(session, tenant_id, index)
+    if event is None:
+        raise LedgerCorruption(f"tenant {tenant_id}: the event of leaf {index} is missing")
+    found_id, leaf = event[1], event[2].encode("utf-8")
     nodes = fetch_nodes(
         session,
         tenant_id,
@@ -168,21 +225,18 @@ def _check_tree_size(size: int, current: int) -> None:
         raise InvalidInput(f"tree size {size} is larger than the ledger ({current} leaves)")
 
 
-def _index_of(session: Session, tenant_id: str, event_id: str) -> int:
-    seq = session.scalar(
-        select(AuditEvent.seq).where(AuditEvent.tenant_id == tenant_id, AuditEvent.id == event_id)
-    )
-    if seq is None:
-        raise NotFound(f"no audit event {event_id}")
-    return int(seq)
-
-
-def _leaf(session: Session, tenant_id: str, index: int) -> tuple[str, bytes]:
-    row = session.execute(
-        select(AuditEvent.id, AuditEvent.leaf).where(
-            AuditEvent.tenant_id == tenant_id, AuditEvent.seq == index
-        )
-    ).one_or_none()
-    if row is None:
-        raise LedgerCorruption(f"tenant {tenant_id}: the event of leaf {index} is missing")
-    return str(row.id), str(row.leaf).encode("utf-8")
+def _head_and_event(
+    session: Session, tenant_id: str, index: int | None, event_id: str | None
+) -> tuple[int, tuple[int, str, str] | None]:
+    """The ledger's size and the event (seq, id, leaf) named by index or id, in one query."""
+    if event_id is not None:
+        row = session.execute(_HEAD_AND_EVENT_BY_ID, {"tenant": tenant_id, "event_id": event_id})
+    else:  # an index no BIGINT can hold names no event; the caller's range check reports it
+        seq = index if index is not None and 0 <= index < 2**63 else -1
+        row = session.execute(_HEAD_AND_EVENT_BY_SEQ, {"tenant": tenant_id, "seq": seq})
+    found = row.one_or_none()
+    if found is None:
+        raise NotFound(f"tenant {tenant_id} has no ledger")
+    if found.id is None:
+        return int(found.size), None
+    return int(found.size), (int(found.seq), str(found.id), str(found.leaf))
