@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import TenantCtx
 from tests.factories import bootstrap_tenant
-from trustplane.db.session import scope_to_tenant
+from trustplane.db.session import scope_to_tenant, system_scope
 
 TABLES = ("tenants", "environments", "principals", "api_tokens", "bindings", "audit_events")
 
@@ -48,6 +48,26 @@ def test_unscoped_session_sees_nothing(
         for table in TABLES:
             count = session.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
             assert count == 0, table
+
+
+def test_scope_never_outlives_its_transaction(
+    backend: str, session_factory: sessionmaker[Session], two_tenants: tuple[TenantCtx, TenantCtx]
+) -> None:
+    """A new transaction sets no scope (saving a round trip): it must inherit none either,
+    from an earlier transaction on the same pooled connection, tenant or system scope alike."""
+    _only_postgres(backend)
+    with session_factory() as session:
+        with system_scope(session):
+            assert session.scalar(text("SELECT count(*) FROM tenants")) >= 2
+        session.commit()
+        scope_to_tenant(session, two_tenants[0].id)
+        assert session.scalar(text("SELECT count(*) FROM tenants")) == 1
+        session.commit()
+    for _ in range(3):  # the pool hands back the connections those transactions used
+        with session_factory() as session:
+            for table in TABLES:
+                count = session.scalar(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+                assert count == 0, table
 
 
 def test_writing_into_another_tenant_is_refused(

@@ -77,13 +77,18 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 def _apply_scope(session: Session, _tx: SessionTransaction | None, connection: Any) -> None:
     if connection.dialect.name != "postgresql":
         return
+    tenant, system = session.info.get("tenant_id"), session.info.get("system")
+    if _tx is not None and not tenant and not system:
+        # A new transaction starts with no tenant and no system scope (the settings are
+        # transaction-local), which sees nothing: there is nothing to set, save a round trip.
+        return
     connection.execute(
         text("SELECT set_config(:tk, :tenant, true), set_config(:sk, :system, true)"),
         {
             "tk": TENANT_KEY,
-            "tenant": session.info.get("tenant_id") or "",
+            "tenant": tenant or "",
             "sk": SYSTEM_KEY,
-            "system": "on" if session.info.get("system") else "off",
+            "system": "on" if system else "off",
         },
     )
 
