@@ -409,3 +409,30 @@ def test_refused_transitions_leave_a_committed_denial_event(client: TestClient, 
     assert denials[("model.submit", version["id"])]["reason"] == incomplete.json()["detail"]
     still = client.get(f"{API}/model-versions/{built.version_id}", headers=h)
     assert (still.json()["state"], still.headers["etag"]) == ("draft", built.etag)
+
+
+def test_a_deployer_bound_to_one_environment_promotes_there_only(
+    client: TestClient, team: Team
+) -> None:
+    built = build(client, team)
+    etag = _to(client, team, built, ["submit", "validate", "approve"])
+    prod_only = add_member(client, team.tenant, "deployer", environment="prod")
+    elsewhere = act(
+        client, prod_only.headers, built.version_id, "promote", etag, environment="staging"
+    )
+    assert elsewhere.status_code == 403, elsewhere.text
+    assert "in environment 'staging'" in elsewhere.json()["detail"]
+    promoted = act(client, prod_only.headers, built.version_id, "promote", etag, environment="prod")
+    assert promoted.status_code == 200, promoted.text
+    assert promoted.json()["state"] == "production"
+    denied = ok(
+        client.get(
+            f"{API}/audit/events",
+            params={"outcome": "denied", "actor": prod_only.id},
+            headers=team.risk.headers,
+        )
+    )["items"]
+    assert [(e["action"], e["environment"]) for e in denied] == [("model.promote", "staging")]
+    # a role bound to one environment still opens no other action's door
+    refused = act(client, prod_only.headers, built.version_id, "deprecate", promoted.json()["etag"])
+    assert refused.status_code == 403

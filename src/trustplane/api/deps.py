@@ -44,12 +44,22 @@ def Require(permission: Permission) -> Any:  # noqa: N802 - reads as a declarati
     return Depends(_actor_dependency(permission))
 
 
+def RequireInSomeEnvironment(permission: Permission) -> Any:  # noqa: N802
+    """Dependency: an actor holding ``permission`` tenant-wide or in at least one environment.
+
+    For actions aimed at one environment (promote): the route cannot know the environment
+    before the body is read, so it admits anyone who may act somewhere, and the service checks
+    the environment the request names.
+    """
+    return Depends(_actor_dependency(permission, anywhere=True))
+
+
 def Authenticated() -> Any:  # noqa: N802
     """Dependency: any authenticated actor; the service applies finer rules."""
     return Depends(_actor_dependency(None))
 
 
-def _actor_dependency(permission: Permission | None) -> Any:
+def _actor_dependency(permission: Permission | None, *, anywhere: bool = False) -> Any:
     def dependency(request: Request, session: Session = Depends(get_session)) -> Actor:
         settings: Settings = request.app.state.settings
         try:
@@ -63,8 +73,10 @@ def _actor_dependency(permission: Permission | None) -> Any:
         used = []
         if permission is not None:
             route_id = f"{request.method} {request.url.path}"
-            actor.require(permission, target_kind="route", target_id=route_id)
-            used = actor.granting(permission)
+            used = actor.granting_somewhere(permission) if anywhere else []
+            if not used:
+                actor.require(permission, target_kind="route", target_id=route_id)
+                used = actor.granting(permission)
         record_usage(session, actor, used, settings.last_used_resolution_seconds)
         _check_idempotency(request, session, actor)
         return actor

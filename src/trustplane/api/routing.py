@@ -128,7 +128,9 @@ def _record_denial(request: Request, session: Session, exc: Refused | Unauthenti
         target,
         outcome="denied",
         details=EventDetails(
-            reason=exc.detail, payload={"method": request.method, "path": request.url.path}
+            environment=exc.extra.get("environment"),
+            reason=exc.detail,
+            payload={"method": request.method, "path": request.url.path},
         ),
     )
     session.commit()

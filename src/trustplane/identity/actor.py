@@ -55,6 +55,10 @@ class Actor:
     def can(self, permission: Permission, environment_id: str | None = None) -> bool:
         return bool(self.granting(permission, environment_id))
 
+    def granting_somewhere(self, permission: Permission) -> list[Grant]:
+        """The grants that allow ``permission`` tenant-wide or in any one environment."""
+        return [g for g in self.grants if permission in ROLE_PERMISSIONS[g.role]]
+
     def permissions(self) -> list[str]:
         """Tenant-wide permissions, sorted (what ``whoami`` shows)."""
         held = {

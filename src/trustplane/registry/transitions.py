@@ -145,6 +145,7 @@ def _enforce(verdict: Verdict, facts: TransitionFacts) -> None:
             target_kind="model_version",
             target_id=facts.model_version_id,
             permission=PERMISSION_OF[facts.action].value,
+            environment=facts.environment,
         )
     refused = {
         "action": f"model.{facts.action}",

@@ -13,13 +13,13 @@ from fastapi import Depends, Header, Path, Query, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
-from trustplane.api.deps import Cursor, Limit, Require, get_session
+from trustplane.api.deps import Cursor, Limit, Require, RequireInSomeEnvironment, get_session
 from trustplane.api.routing import domain_router
 from trustplane.identity.actor import Actor
 from trustplane.identity.roles import Permission
 from trustplane.paging import Page
 from trustplane.registry import catalog, evidence, pointers, transitions, versions
-from trustplane.registry.lifecycle import PERMISSION_OF, Action
+from trustplane.registry.lifecycle import NEEDS_ENVIRONMENT, PERMISSION_OF, Action
 from trustplane.registry.repository import tenant_of
 from trustplane.registry.schemas import (
     CompletenessReport,
@@ -193,12 +193,15 @@ def model_version_history(
 
 def _transition_route(action: Action) -> None:
     permission = PERMISSION_OF[action]
+    # An environment-bound role (a deployer for prod only) may promote there: the service
+    # checks the permission in the environment the request names.
+    requirement = RequireInSomeEnvironment if action in NEEDS_ENVIRONMENT else Require
 
     def transition(
         version_id: str,
         body: TransitionRequest,
         response: Response,
-        actor: Actor = Require(permission),
+        actor: Actor = requirement(permission),
         session: Session = Depends(get_session),
         if_match: str | None = Header(default=None, max_length=200),
     ) -> ModelVersionRead:
