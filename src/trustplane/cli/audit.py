@@ -14,6 +14,7 @@ import httpx
 import typer
 
 from trustplane.cli.context import (
+    add_list_command,
     all_option,
     collect,
     connect,
@@ -140,23 +141,18 @@ def audit_checkpoint(
     console.print(cp.note, highlight=False, markup=False, soft_wrap=True, end="")
 
 
-@audit_app.command("checkpoints")
-def audit_checkpoints(
-    ctx: typer.Context,
-    cursor: str | None = cursor_option(),
-    limit: int | None = limit_option(),
-    follow: bool = all_option(),
-    as_json: bool = json_option(),
-) -> None:
-    """List stored checkpoints, smallest tree size first."""
-    with connect(ctx) as tp:
-        page = collect(tp.list_checkpoints, cursor=cursor, limit=limit, follow=follow)
-    emit_page(*page, as_json, _show_checkpoints)
-
-
 def _show_checkpoints(items: list[CheckpointRead]) -> None:
     rows = [(c.size, c.root_hash, when(c.created_at)) for c in items]
     table("Checkpoints", ["size", "root (base64)", "signed"], rows)
+
+
+add_list_command(
+    audit_app,
+    "checkpoints",
+    "List stored checkpoints, smallest tree size first.",
+    TrustplaneClient.list_checkpoints,
+    _show_checkpoints,
+)
 
 
 @proof_app.command("inclusion")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import typer
@@ -180,3 +181,30 @@ def all_option() -> Any:
 
 def json_option() -> Any:
     return typer.Option(False, "--json", help=JSON_HELP)
+
+
+def add_list_command(
+    app: typer.Typer,
+    name: str,
+    summary: str,
+    fetch: Callable[..., Page[Any]],
+    show: Callable[[list[Any]], None],
+) -> None:
+    """Register a list command with no filters of its own: paging, ``--all`` and ``--json``.
+
+    ``fetch`` is the SDK method (unbound, e.g. ``TrustplaneClient.list_tenants``).
+    """
+
+    def command(
+        ctx: typer.Context,
+        cursor: str | None = cursor_option(),
+        limit: int | None = limit_option(),
+        follow: bool = all_option(),
+        as_json: bool = json_option(),
+    ) -> None:
+        with connect(ctx) as tp:
+            page = collect(partial(fetch, tp), cursor=cursor, limit=limit, follow=follow)
+        emit_page(*page, as_json, show)
+
+    command.__doc__ = summary
+    app.command(name)(command)

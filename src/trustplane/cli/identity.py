@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from trustplane.cli.context import (
+    add_list_command,
     all_option,
     collect,
     connect,
@@ -17,6 +18,7 @@ from trustplane.cli.context import (
     when,
 )
 from trustplane.cli.output import console, table
+from trustplane.client import TrustplaneClient
 from trustplane.client.models import (
     BootstrapResult,
     EnvironmentRead,
@@ -49,23 +51,18 @@ def _show_whoami(me: WhoAmI) -> None:
 # -- tenants --------------------------------------------------------------------------------
 
 
-@tenants_app.command("list")
-def tenants_list(
-    ctx: typer.Context,
-    cursor: str | None = cursor_option(),
-    limit: int | None = limit_option(),
-    follow: bool = all_option(),
-    as_json: bool = json_option(),
-) -> None:
-    """List your tenant (platform admins see every tenant)."""
-    with connect(ctx) as tp:
-        page = collect(tp.list_tenants, cursor=cursor, limit=limit, follow=follow)
-    emit_page(*page, as_json, _show_tenants)
-
-
 def _show_tenants(items: list[TenantRead]) -> None:
     rows = [(t.name, t.display_name, t.id, when(t.created_at)) for t in items]
     table("Tenants", ["name", "display name", "id", "created"], rows)
+
+
+add_list_command(
+    tenants_app,
+    "list",
+    "List your tenant (platform admins see every tenant).",
+    TrustplaneClient.list_tenants,
+    _show_tenants,
+)
 
 
 @tenants_app.command("create")
@@ -96,23 +93,18 @@ def _show_bootstrap(result: BootstrapResult) -> None:
 # -- environments ---------------------------------------------------------------------------
 
 
-@environments_app.command("list")
-def environments_list(
-    ctx: typer.Context,
-    cursor: str | None = cursor_option(),
-    limit: int | None = limit_option(),
-    follow: bool = all_option(),
-    as_json: bool = json_option(),
-) -> None:
-    """List your tenant's environments."""
-    with connect(ctx) as tp:
-        page = collect(tp.list_environments, cursor=cursor, limit=limit, follow=follow)
-    emit_page(*page, as_json, _show_environments)
-
-
 def _show_environments(items: list[EnvironmentRead]) -> None:
     rows = [(e.name, e.region, e.sensitivity_ceiling, e.id, e.description) for e in items]
     table("Environments", ["name", "region", "sensitivity ceiling", "id", "description"], rows)
+
+
+add_list_command(
+    environments_app,
+    "list",
+    "List your tenant's environments.",
+    TrustplaneClient.list_environments,
+    _show_environments,
+)
 
 
 @environments_app.command("create")

@@ -9,17 +9,14 @@ from typing import Any
 import typer
 
 from trustplane.cli.context import (
-    all_option,
-    collect,
+    add_list_command,
     connect,
-    cursor_option,
     emit,
-    emit_page,
     json_option,
-    limit_option,
     when,
 )
 from trustplane.cli.output import EXIT_USAGE, fail, table
+from trustplane.client import TrustplaneClient
 from trustplane.client.models import OidcIssuerRead, OidcRuleRead
 
 oidc_app = typer.Typer(help="OIDC workload identity (e.g. CI jobs).", no_args_is_help=True)
@@ -66,20 +63,6 @@ def _read_jwks(path: Path) -> dict[str, Any]:
     return data
 
 
-@issuers_app.command("list")
-def issuers_list(
-    ctx: typer.Context,
-    cursor: str | None = cursor_option(),
-    limit: int | None = limit_option(),
-    follow: bool = all_option(),
-    as_json: bool = json_option(),
-) -> None:
-    """List trusted OIDC issuers."""
-    with connect(ctx) as tp:
-        page = collect(tp.list_oidc_issuers, cursor=cursor, limit=limit, follow=follow)
-    emit_page(*page, as_json, _show_issuers)
-
-
 @issuers_app.command("disable")
 def issuers_disable(
     ctx: typer.Context,
@@ -108,7 +91,43 @@ def _show_issuers(items: list[OidcIssuerRead]) -> None:
     table("OIDC issuers", ["id", "issuer", "audience", "keys from", "key ids", "disabled"], rows)
 
 
+add_list_command(
+    issuers_app,
+    "list",
+    "List trusted OIDC issuers.",
+    TrustplaneClient.list_oidc_issuers,
+    _show_issuers,
+)
+
+
 # -- rules ----------------------------------------------------------------------------------
+
+
+def _show_rules(items: list[OidcRuleRead]) -> None:
+    rows = [
+        (
+            r.id,
+            r.issuer_id,
+            r.service_account_id,
+            "; ".join(
+                f"{c.claim} {'~' if c.match == 'glob' else '='} {c.value}" for c in r.conditions
+            ),
+            r.description,
+            when(r.disabled_at),
+        )
+        for r in items
+    ]
+    columns = ["id", "issuer", "service account", "conditions", "description", "disabled"]
+    table("OIDC rules", columns, rows)
+
+
+add_list_command(
+    rules_app,
+    "list",
+    "List OIDC claim rules.",
+    TrustplaneClient.list_oidc_rules,
+    _show_rules,
+)
 
 
 @rules_app.command("add")
@@ -142,20 +161,6 @@ def _condition(text: str, match: str) -> dict[str, str]:
     return {"claim": claim.strip(), "match": match, "value": value}
 
 
-@rules_app.command("list")
-def rules_list(
-    ctx: typer.Context,
-    cursor: str | None = cursor_option(),
-    limit: int | None = limit_option(),
-    follow: bool = all_option(),
-    as_json: bool = json_option(),
-) -> None:
-    """List OIDC claim rules."""
-    with connect(ctx) as tp:
-        page = collect(tp.list_oidc_rules, cursor=cursor, limit=limit, follow=follow)
-    emit_page(*page, as_json, _show_rules)
-
-
 @rules_app.command("disable")
 def rules_disable(
     ctx: typer.Context,
@@ -167,21 +172,3 @@ def rules_disable(
     with connect(ctx) as tp:
         disabled = tp.disable_oidc_rule(rule_id, reason)
     emit(disabled, as_json, lambda: _show_rules([disabled]))
-
-
-def _show_rules(items: list[OidcRuleRead]) -> None:
-    rows = [
-        (
-            r.id,
-            r.issuer_id,
-            r.service_account_id,
-            "; ".join(
-                f"{c.claim} {'~' if c.match == 'glob' else '='} {c.value}" for c in r.conditions
-            ),
-            r.description,
-            when(r.disabled_at),
-        )
-        for r in items
-    ]
-    columns = ["id", "issuer", "service account", "conditions", "description", "disabled"]
-    table("OIDC rules", columns, rows)
