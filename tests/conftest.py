@@ -65,6 +65,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         home=tmp_path_factory.mktemp("home"),
         database_url=database_url,
         checkpoint_interval_seconds=0,  # periodic checkpoints off: tests sign them explicitly
+        waiver_sweep_interval_seconds=0,  # likewise: tests sweep with an injected clock
     )
 
 

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     checkpoint_interval_seconds: int = Field(
         default=300, ge=0, description="How often the server signs new checkpoints; 0 = never."
     )
+    policy_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=60, description="A policy evaluation taking longer is a denial."
+    )
+    waiver_sweep_interval_seconds: int = Field(
+        default=3600, ge=0, description="How often the server expires due waivers; 0 = never."
+    )
 
     @property
     def signing_key_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -106,3 +107,28 @@ class PreconditionRequired(TrustplaneError):
     """A lifecycle transition was sent without If-Match."""
 
     code = "precondition-required"
+
+
+class PolicyDenied(Conflict, Refused):
+    """The policy engine denied the step; ``violations`` say which rules and who can fix them.
+
+    The decision itself is evidence: ``keep`` writes it again after the edge rolls the
+    request's work back, so a denied decision is committed with the denial event.
+    """
+
+    code = "policy-denied"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        keep: Callable[[Any], None] | None = None,
+        action: str,
+        target_kind: str,
+        target_id: str,
+        **extra: Any,
+    ) -> None:
+        super().__init__(
+            detail, action=action, target_kind=target_kind, target_id=target_id, **extra
+        )
+        self.keep = keep

@@ -5,6 +5,7 @@ from trustplane.db import idempotency
 from trustplane.db.base import Base
 from trustplane.identity import models as identity_models
 from trustplane.lineage import models as lineage_models
+from trustplane.policy import models as policy_models
 from trustplane.registry import models as registry_models
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "idempotency",
     "identity_models",
     "lineage_models",
+    "policy_models",
     "registry_models",
 ]

@@ -258,6 +258,10 @@ REGISTRY_ROUTES = {
     ("POST", "/api/v1/model-versions/{version_id}/retire"): "model.retire",
     ("POST", "/api/v1/model-versions/{version_id}/suspend"): "model.suspend",
     ("POST", "/api/v1/model-versions/{version_id}/reinstate"): "model.reinstate",
+    # a sign-off's permission (approve or reject) depends on the body; the service checks it in
+    # the environment named there
+    ("POST", "/api/v1/model-versions/{version_id}/approvals"): "authenticated",
+    ("GET", "/api/v1/model-versions/{version_id}/approvals"): "model.read",
 }
 REGISTRY_PREFIXES = (
     "/api/v1/completeness-rules",
@@ -269,6 +273,42 @@ REGISTRY_PREFIXES = (
     "/api/v1/models",
     "/api/v1/model-versions",
 )
+
+
+#: Policy, decision and waiver routes and the permission each must declare.
+POLICY_ROUTES = {
+    ("POST", "/api/v1/policy/bundles"): "policy.write",
+    ("GET", "/api/v1/policy/bundles"): "policy.read",
+    ("GET", "/api/v1/policy/bundles/active"): "policy.read",
+    ("GET", "/api/v1/policy/bundles/{digest}"): "policy.read",
+    ("POST", "/api/v1/policy/bundles/{digest}/activate"): "policy.write",
+    ("GET", "/api/v1/policy/activations"): "policy.read",
+    ("GET", "/api/v1/policy/activation-requests"): "policy.read",
+    ("POST", "/api/v1/policy/activation-requests/{request_id}/approve"): "policy.approve",
+    ("POST", "/api/v1/policy/eval"): "decision.read",
+    ("POST", "/api/v1/policy/gate"): "decision.read",
+    ("GET", "/api/v1/decisions"): "decision.read",
+    ("GET", "/api/v1/decisions/{decision_id}"): "decision.read",
+    ("POST", "/api/v1/decisions/{decision_id}/replay"): "decision.read",
+    ("POST", "/api/v1/waivers"): "waiver.request",
+    ("GET", "/api/v1/waivers"): "waiver.read",
+    ("GET", "/api/v1/waivers/report"): "waiver.read",
+    ("POST", "/api/v1/waivers/sweep"): "waiver.approve",
+    ("GET", "/api/v1/waivers/{waiver_id}"): "waiver.read",
+    ("POST", "/api/v1/waivers/{waiver_id}/approve"): "waiver.approve",
+    ("POST", "/api/v1/waivers/{waiver_id}/reject"): "waiver.approve",
+}
+
+
+def test_policy_routes_declare_their_permissions(tmp_path: Any) -> None:
+    app = create_app(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    declared = {
+        (method, e.path): e.declared
+        for e in api_routes(app)
+        if e.path.startswith(("/api/v1/policy", "/api/v1/decisions", "/api/v1/waivers"))
+        for method in e.methods
+    }
+    assert declared == POLICY_ROUTES
 
 
 def test_registry_routes_declare_their_permissions(tmp_path: Any) -> None:

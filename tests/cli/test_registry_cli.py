@@ -176,6 +176,7 @@ def test_model_lifecycle_commands(cli: Cli, team: Team, tmp_path: Path) -> None:
         "dataset", "version", "train", "--version", "1", "--uri", "s3://t",
         "--digest", "sha256:" + "2" * 64, token=team.steward.token,
     )  # fmt: skip
+    cli.ok("dataset", "approve", dv["id"], "--reason", "reviewed", token=team.steward.token)
     tr = team.trainer.token
     run = cli.json(
         "run", "record", "--commit", "e" * 40, "--env-fingerprint", "image@sha256:abc",

@@ -106,9 +106,16 @@ def model(client: TestClient, headers: dict[str, str], **extra: Any) -> dict[str
     return created
 
 
+def approve_dataset(client: TestClient, headers: dict[str, str], version_id: str) -> None:
+    body = {"decision": "approved", "reason": "reviewed for training"}
+    ok(client.post(f"{API}/dataset-versions/{version_id}/approval", json=body, headers=headers))
+
+
 def build(client: TestClient, team: Team, *, model_extra: Any = None, **version: Any) -> Built:
-    """A draft version whose evidence is complete for a medium-risk model."""
+    """A draft version whose evidence is complete for a medium-risk model, trained on an
+    approved dataset version: the default policy lets it through once signed off."""
     dv = dataset_version(client, team.steward.headers)
+    approve_dataset(client, team.steward.headers, dv)
     h = team.trainer.headers
     run_id = run(client, h, [dv])
     m = model(client, h, **(model_extra or {}))

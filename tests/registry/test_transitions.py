@@ -139,7 +139,13 @@ def test_the_main_path_with_history_and_audit(client: TestClient, team: Team) ->
         )
     )["items"]
     actions = [e["action"] for e in events]
-    assert actions == ["model.version"] + [f"model.{a}" for a, _, _ in steps]
+    governed = {
+        "submit": ["policy.decision.submit", "model.submit"],
+        "approve": ["model.approve", "model.signoff.approve"],
+        "promote": ["policy.decision.promote", "model.promote"],
+    }
+    expected = [governed.get(a, [f"model.{a}"]) for a, _, _ in steps]
+    assert actions == ["model.version"] + [action for group in expected for action in group]
     assert {h["event_id"] for h in history} <= {e["id"] for e in events}
     assert (
         ok(client.get(f"{API}/models/{built.model_id}/production", headers=team.risk.headers)) == []

@@ -13,10 +13,22 @@ from trustplane import __version__
 from trustplane.api import problems
 from trustplane.api.checkpointer import run_checkpoints
 from trustplane.api.middleware import EdgeMiddleware
-from trustplane.api.routes import audit, health, identity, lineage, model_registry, oidc, registry
+from trustplane.api.routes import (
+    approvals,
+    audit,
+    health,
+    identity,
+    lineage,
+    model_registry,
+    oidc,
+    policy,
+    registry,
+)
+from trustplane.api.sweeper import run_waiver_sweeps
 from trustplane.audit.checkpoints import signer_from_settings
 from trustplane.config import Settings
 from trustplane.db.session import make_engine, make_session_factory
+from trustplane.policy import decisions
 
 API_PREFIX = "/api/v1"
 SPARE_THREADS = 4  # for health checks, the checkpointer and other work outside requests
@@ -29,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url, pool_size=2 * settings.max_concurrent_requests + 2)
     session_factory = make_session_factory(engine)
     signer = signer_from_settings(settings)  # created (mode 0600) on first start
+    decisions.configure(settings.policy_timeout_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     signer,
                     settings.ledger_name,
                 )
+            if settings.waiver_sweep_interval_seconds > 0:
+                background.start_soon(
+                    run_waiver_sweeps, settings.waiver_sweep_interval_seconds, session_factory
+                )
             yield
             background.cancel_scope.cancel()
         engine.dispose()
@@ -66,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (identity, audit, oidc, registry, model_registry, lineage):
+    for module in (identity, audit, oidc, registry, model_registry, lineage, policy, approvals):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

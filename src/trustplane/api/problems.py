@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from orjson import loads
@@ -82,7 +83,7 @@ def problem(
     if request is not None:
         body["instance"] = request.url.path
         body["correlation_id"] = getattr(request.state, "correlation_id", None)
-    body.update({k: v for k, v in extra.items() if v is not None})
+    body.update(jsonable_encoder({k: v for k, v in extra.items() if v is not None}))
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 

@@ -121,6 +121,9 @@ def _record_denial(request: Request, session: Session, exc: Refused | Unauthenti
         action, target = "auth.authenticate", Target("principal", actor.principal_id, actor.name)
     scope_to_tenant(session, actor.tenant_id)
     begin_write(session)
+    keep = getattr(exc, "keep", None)
+    if keep is not None:  # a policy decision is evidence of the refusal: it stays
+        keep(session)
     record(
         session,
         actor,

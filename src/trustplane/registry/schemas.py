@@ -266,10 +266,17 @@ class TagValue(Input):
     value: Annotated[str, StringConstraints(max_length=1000)]
 
 
+PromotionCategory = Literal["drift", "data-refresh", "business-request", "risk-review", "incident"]
+
+
 class TransitionRequest(Input):
     """Why this transition: recorded on the transition and its audit event."""
 
     intent: Intent
+    category: PromotionCategory | None = Field(
+        default=None, description="promote: why, as a category the policy can read"
+    )
+    justification: Text = ""
     environment: Annotated[str, StringConstraints(min_length=1, max_length=63)] | None = None
     replaces: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
         default=None,

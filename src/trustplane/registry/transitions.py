@@ -28,7 +28,7 @@ from trustplane.errors import (
 )
 from trustplane.identity.actor import Actor
 from trustplane.identity.models import Environment
-from trustplane.registry import evidence, pointers, versions
+from trustplane.registry import evidence, pointers, release, versions
 from trustplane.registry.gate import DEFAULT_GATE, TransitionFacts, TransitionGate, Verdict
 from trustplane.registry.lifecycle import (
     ENDS_POINTERS,
@@ -108,8 +108,39 @@ def transition(
         completeness=evidence.report(session, version, model),
     )
     _enforce(gate.may(facts), facts)
+    _govern(session, actor, model, version, env, action, data)
     _apply(session, actor, model, version, facts)
+    if action is Action.APPROVE:
+        release.record_lifecycle_approval(session, actor, version, model, data.intent)
     return versions.read(session, version)
+
+
+def _govern(
+    session: Session,
+    actor: Actor,
+    model: Model,
+    version: ModelVersion,
+    env: Environment | None,
+    action: Action,
+    data: TransitionRequest,
+) -> None:
+    """The policy checkpoints of the lifecycle: submit and promote; approve checks duties."""
+    if action is Action.SUBMIT:
+        release.require(session, actor, "submit", version, model, None, action="model.submit")
+    elif action is Action.APPROVE:
+        release.check_separation(session, actor, version, "approve")
+    elif action is Action.PROMOTE:
+        promotion = release.Promotion(data.intent, data.category, data.justification)
+        release.require(
+            session,
+            actor,
+            "promote",
+            version,
+            model,
+            env,
+            promotion=promotion,
+            action="model.promote",
+        )
 
 
 def _expected(if_match: str | None) -> str:

@@ -1,0 +1,280 @@
+"""The governed release workflow: policy checkpoints, sign-offs, and what a promotion needs.
+
+Policy is evaluated on submit, on each sign-off, on promotion and (for the deployment work to
+come) at deploy time with runtime context. The registry assembles the facts
+(:mod:`trustplane.registry.facts`), the policy package evaluates and records the decision.
+A denial raises :class:`~trustplane.errors.PolicyDenied` carrying the violations and the
+sign-offs still missing, each with the role that must give it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from trustplane.db.base import utcnow
+from trustplane.errors import Conflict, Forbidden, PolicyDenied
+from trustplane.identity.actor import Actor
+from trustplane.identity.models import Environment
+from trustplane.identity.roles import Permission
+from trustplane.policy import approvals, decisions
+from trustplane.policy.approvals import Signoff
+from trustplane.policy.schemas import ApprovalCreate, DecisionRead, SignoffOutcome
+from trustplane.registry import facts, versions
+from trustplane.registry.models import Model, ModelVersion, Run
+from trustplane.registry.repository import environment_by_name, tenant_of
+
+#: States in which a version may be signed off for release.
+SIGNABLE = frozenset({"candidate", "approved", "production"})
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    intent: str
+    category: str | None = None
+    justification: str = ""
+
+    def as_facts(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "category": self.category,
+            "justification": self.justification,
+        }
+
+
+def label(model: Model, version: ModelVersion) -> str:
+    return f"{model.name}@{version.version}"
+
+
+def require(
+    session: Session,
+    actor: Actor,
+    checkpoint: str,
+    version: ModelVersion,
+    model: Model,
+    environment: Environment | None,
+    *,
+    promotion: Promotion | None = None,
+    action: str,
+    now: datetime | None = None,
+) -> DecisionRead:
+    """Decide and record; on denial raise PolicyDenied (the decision survives the rollback)."""
+    document = facts.build(
+        session,
+        actor,
+        checkpoint,
+        version,
+        model,
+        environment,
+        promotion=promotion.as_facts() if promotion else None,
+        now=now or utcnow(),
+    )
+    decision, keep = decisions.decide(
+        session,
+        actor,
+        checkpoint,
+        document,
+        model_version_id=version.id,
+        environment=environment.name if environment else None,
+        target_label=label(model, version),
+    )
+    if not decision.allowed:
+        ids = ", ".join(v.id for v in decision.violations)
+        raise PolicyDenied(
+            f"policy denied '{checkpoint}' of {label(model, version)}: {ids}",
+            keep=keep,
+            action=action,
+            target_kind="model_version",
+            target_id=version.id,
+            environment=environment.name if environment else None,
+            decision_id=decision.id,
+            bundle_digest=decision.bundle_digest,
+            violations=[v.model_dump() for v in decision.violations],
+            waived=[v.model_dump() for v in decision.waived],
+            missing_signoffs=[s.model_dump() for s in decision.missing_signoffs],
+        )
+    return decision
+
+
+def explain(
+    session: Session,
+    actor: Actor,
+    version: ModelVersion,
+    environment: Environment,
+    *,
+    checkpoint: str = "promote",
+    record: bool,
+    now: datetime | None = None,
+) -> DecisionRead:
+    """What a promotion (or deployment) would get now; recorded only if ``record``."""
+    model = session.get_one(Model, version.model_id)
+    document = facts.build(
+        session,
+        actor,
+        checkpoint,
+        version,
+        model,
+        environment,
+        promotion={"intent": "policy check", "category": None, "justification": ""},
+        now=now or utcnow(),
+    )
+    decision, _ = decisions.decide(
+        session,
+        actor,
+        checkpoint,
+        document,
+        model_version_id=version.id,
+        environment=environment.name,
+        target_label=label(model, version),
+        persist=record,
+    )
+    return decision
+
+
+def deployment_decision(
+    session: Session,
+    actor: Actor,
+    version_id: str,
+    environment: str,
+    runtime: dict[str, Any],
+    *,
+    now: datetime | None = None,
+) -> DecisionRead:
+    """The ``deploy`` checkpoint, with runtime context (cluster, image, traffic...).
+
+    Recorded, and raises PolicyDenied on denial; the deployment work calls this.
+    """
+    version = versions.load(session, actor, version_id)
+    model = session.get_one(Model, version.model_id)
+    env = environment_by_name(session, tenant_of(actor), environment)
+    document = facts.build(
+        session,
+        actor,
+        "deploy",
+        version,
+        model,
+        env,
+        promotion={"intent": "deployment", "category": None, "justification": ""},
+        now=now or utcnow(),
+        runtime=runtime,
+    )
+    decision, keep = decisions.decide(
+        session,
+        actor,
+        "deploy",
+        document,
+        model_version_id=version.id,
+        environment=env.name,
+        target_label=label(model, version),
+    )
+    if not decision.allowed:
+        raise PolicyDenied(
+            f"policy denied 'deploy' of {label(model, version)}",
+            keep=keep,
+            action="model.deploy",
+            target_kind="model_version",
+            target_id=version.id,
+            environment=env.name,
+            decision_id=decision.id,
+            violations=[v.model_dump() for v in decision.violations],
+        )
+    return decision
+
+
+def check_separation(session: Session, actor: Actor, version: ModelVersion, verb: str) -> None:
+    """Neither the submitter nor the producing run's actor may sign the version off."""
+    run = session.get(Run, version.run_id) if version.run_id else None
+    reason = None
+    if facts.submitted_by(session, version) == actor.principal_id:
+        reason = "submitted this version"
+    elif run is not None and run.actor_id == actor.principal_id:
+        reason = "ran the training that produced this version"
+    if reason:
+        raise Forbidden(
+            f"separation of duties: '{actor.name}' {reason} and cannot {verb} it",
+            action=f"model.{verb}",
+            target_kind="model_version",
+            target_id=version.id,
+        )
+
+
+def role_for(actor: Actor, permission: Permission, environment_id: str | None) -> str | None:
+    """The role through which ``actor`` holds ``permission`` there (None: it does not)."""
+    grants = actor.granting(permission, environment_id)
+    return str(grants[0].role) if grants else None
+
+
+def record_lifecycle_approval(
+    session: Session, actor: Actor, version: ModelVersion, model: Model, comment: str
+) -> None:
+    """The lifecycle ``approve`` action is a sign-off valid in every environment."""
+    check_separation(session, actor, version, "approve")
+    role = role_for(actor, Permission.MODEL_APPROVE, None) or "release-approver"
+    approvals.add(
+        session,
+        actor,
+        Signoff(
+            tenant_id=version.tenant_id,
+            model_version_id=version.id,
+            label=label(model, version),
+            environment_id=None,
+            environment=None,
+            artifact_digest=version.artifact_digest,
+            decision="approve",
+            role=role,
+            comment=comment,
+        ),
+    )
+
+
+def signoff(
+    session: Session, actor: Actor, version_id: str, data: ApprovalCreate
+) -> SignoffOutcome:
+    """A sign-off (or rejection) for one environment, then the policy's view of the release."""
+    version = versions.load(session, actor, version_id)
+    model = session.get_one(Model, version.model_id)
+    env = environment_by_name(session, tenant_of(actor), data.environment)
+    verb = "approve" if data.decision == "approve" else "reject"
+    permission = Permission.MODEL_APPROVE if verb == "approve" else Permission.MODEL_REJECT
+    role = role_for(actor, permission, env.id)
+    if role is None:
+        raise Forbidden(
+            f"'{actor.name}' lacks permission '{permission}' in environment '{env.name}'",
+            action=f"model.signoff.{verb}",
+            target_kind="model_version",
+            target_id=version.id,
+            permission=permission.value,
+            environment=env.name,
+        )
+    check_separation(session, actor, version, verb)
+    if data.artifact_digest is not None and data.artifact_digest != version.artifact_digest:
+        raise Conflict(
+            f"the sign-off names artifact {data.artifact_digest}, but the version's artifact is"
+            f" {version.artifact_digest}; read the version again before signing",
+            artifact_digest=version.artifact_digest,
+        )
+    if version.state not in SIGNABLE:
+        raise Conflict(
+            f"a version in state '{version.state}' cannot be signed off"
+            f" (allowed: {', '.join(sorted(SIGNABLE))})"
+        )
+    given = approvals.add(
+        session,
+        actor,
+        Signoff(
+            tenant_id=version.tenant_id,
+            model_version_id=version.id,
+            label=label(model, version),
+            environment_id=env.id,
+            environment=env.name,
+            artifact_digest=version.artifact_digest,
+            decision=data.decision,
+            role=role,
+            comment=data.comment,
+        ),
+    )
+    decision = explain(session, actor, version, env, checkpoint="approve", record=True)
+    return SignoffOutcome(approval=given, decision=decision)
