@@ -12,7 +12,20 @@ try:  # Typer vendors Click from 0.2x on; older Typer releases use Click itself.
 except ImportError:  # pragma: no cover - depends on the installed Typer
     from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
 
-from trustplane.cli import access, audit, context, identity, ledger_local, lineage, local, oidc
+from trustplane.cli import (
+    access,
+    audit,
+    context,
+    gate,
+    identity,
+    ledger_local,
+    lineage,
+    local,
+    oidc,
+    policy,
+    signoffs,
+    waivers,
+)
 from trustplane.cli import models as model_commands
 from trustplane.cli import registry as registry_commands
 from trustplane.cli.output import EXIT_DENIED, EXIT_USAGE, err_console
@@ -45,6 +58,12 @@ app.add_typer(registry_commands.dataset_app, name="dataset")
 app.add_typer(registry_commands.feature_app, name="feature")
 app.add_typer(registry_commands.run_app, name="run")
 app.add_typer(model_commands.model_app, name="model")
+model_commands.model_app.command("approvals")(signoffs.approvals)
+model_commands.model_app.command("sign-off")(signoffs.sign_off)
+app.add_typer(policy.policy_app, name="policy")
+app.add_typer(policy.decisions_app, name="decisions")
+app.add_typer(waivers.waivers_app, name="waivers")
+app.command("gate")(gate.gate)
 app.add_typer(lineage.lineage_app, name="lineage")
 
 

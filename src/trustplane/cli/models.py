@@ -26,6 +26,7 @@ from trustplane.cli.context import (
     when,
 )
 from trustplane.cli.output import console, fail, table
+from trustplane.cli.policy_view import policy_denials
 from trustplane.cli.registry import digest_of, pairs
 from trustplane.client.registry_models import ModelRead, ModelVersionRead, TransitionRead
 
@@ -190,6 +191,40 @@ def _show_versions(items: list[ModelVersionRead]) -> None:
     table("Model versions", ["version", "state", "production in", "artifact", "id"], rows)
 
 
+PROMOTION_CATEGORIES = ("drift", "data-refresh", "business-request", "risk-review", "incident")
+
+
+def _transition(
+    ctx: typer.Context,
+    action: str,
+    model: str,
+    version: int,
+    *,
+    intent: str,
+    as_json: bool,
+    if_match: str | None,
+    env: str | None,
+    replaces: str | None,
+    category: str | None = None,
+    justification: str | None = None,
+) -> None:
+    """Read the etag, apply the action; a policy denial shows its violations and exits 1."""
+    with connect(ctx) as tp, policy_denials(as_json):
+        current = tp.model_version(model, version)
+        moved = tp.transition(
+            current.id,
+            action,
+            intent=intent,
+            etag=if_match or current.etag,
+            environment=env,
+            replaces=replaces,
+            category=category,
+            justification=justification,
+        )
+    where = f" in {', '.join(moved.production_in)}" if moved.production_in else ""
+    emit(moved, as_json, lambda: console.print(f"{model} {version}: {moved.state}{where}"))
+
+
 def _transition_command(action: str, help_text: str) -> None:
     def command(
         ctx: typer.Context,
@@ -203,25 +238,47 @@ def _transition_command(action: str, help_text: str) -> None:
         if_match: str | None = typer.Option(None, "--if-match", help="The etag you saw."),
         as_json: bool = json_option(),
     ) -> None:
-        with connect(ctx) as tp:
-            current = tp.model_version(model, version)
-            moved = tp.transition(
-                current.id,
-                action,
-                intent=intent,
-                etag=if_match or current.etag,
-                environment=env,
-                replaces=replaces,
-            )
-        where = f" in {', '.join(moved.production_in)}" if moved.production_in else ""
-        emit(moved, as_json, lambda: console.print(f"{model} {version}: {moved.state}{where}"))
+        _transition(
+            ctx, action, model, version, intent=intent, as_json=as_json, if_match=if_match,
+            env=env, replaces=replaces,
+        )  # fmt: skip
 
     command.__doc__ = help_text
     model_app.command(action)(command)
 
 
+def model_promote(
+    ctx: typer.Context,
+    model: str = typer.Argument(..., help="Model name or id."),
+    version: int = typer.Argument(..., help="Version number."),
+    intent: str = typer.Option(..., "--intent", help="Why: recorded with the transition."),
+    env: str | None = typer.Option(None, "--env", help="Environment to promote to."),
+    category: str | None = typer.Option(
+        None, "--category", help="Why, for the policy: " + "|".join(PROMOTION_CATEGORIES)
+    ),
+    justification: str | None = typer.Option(
+        None, "--justification", help="The case for this promotion, for the policy and reviewers."
+    ),
+    replaces: str | None = typer.Option(
+        None, "--replaces", help="Version id expected in production now, or none."
+    ),
+    if_match: str | None = typer.Option(None, "--if-match", help="The etag you saw."),
+    as_json: bool = json_option(),
+) -> None:
+    """Make the version the production pointer of an environment, if the policy allows."""
+    if category is not None and category not in PROMOTION_CATEGORIES:
+        fail(f"--category must be one of {', '.join(PROMOTION_CATEGORIES)}, not '{category}'")
+    _transition(
+        ctx, "promote", model, version, intent=intent, as_json=as_json, if_match=if_match,
+        env=env, replaces=replaces, category=category, justification=justification,
+    )  # fmt: skip
+
+
 for _action, _help in ACTIONS:
-    _transition_command(_action, _help)
+    if _action == "promote":
+        model_app.command("promote")(model_promote)
+    else:
+        _transition_command(_action, _help)
 
 
 @model_app.command("history")

@@ -263,10 +263,22 @@ class RegistryMethods(BaseClient):
         etag: str,
         environment: str | None = None,
         replaces: str | None = None,
+        category: str | None = None,
+        justification: str | None = None,
     ) -> ModelVersionRead:
         """Apply a lifecycle action (submit, validate, approve, reject, promote, deprecate,
-        retire, suspend, reinstate) to the version whose current etag is ``etag``."""
-        body = {"intent": intent, "environment": environment, "replaces": replaces}
+        retire, suspend, reinstate) to the version whose current etag is ``etag``.
+
+        ``category`` (drift, data-refresh, business-request, risk-review, incident) and
+        ``justification`` say why a promotion happens, for the policy to read. A policy
+        denial raises ``Conflict`` with the reasons on ``exc.policy_denial``."""
+        body = {
+            "intent": intent,
+            "environment": environment,
+            "replaces": replaces,
+            "category": category,
+            "justification": justification,
+        }
         path = f"/model-versions/{segment(version_id)}/{segment(action)}"
         payload = {k: v for k, v in body.items() if v is not None}
         return ModelVersionRead.from_api(self._send("POST", path, payload, {"If-Match": etag}))

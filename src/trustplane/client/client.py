@@ -7,6 +7,7 @@ from trustplane.client._identity import IdentityMethods
 from trustplane.client._ledger import LedgerMethods
 from trustplane.client._lineage import LineageMethods
 from trustplane.client._oidc import OidcMethods
+from trustplane.client._policy import PolicyMethods
 from trustplane.client._registry import RegistryMethods
 
 
@@ -17,6 +18,7 @@ class TrustplaneClient(
     OidcMethods,
     LineageMethods,
     RegistryMethods,
+    PolicyMethods,
 ):
     """A thin, typed wrapper over the HTTP API: every rule is the server's, none is here.
 

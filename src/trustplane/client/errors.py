@@ -10,8 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
+
+from trustplane.client.policy_models import PolicyDenial, PolicyTestReport
 
 PROBLEM_BASE = "https://trustplane.dev/problems/"
+POLICY_DENIED = "policy-denied"
 
 
 class TrustplaneClientError(Exception):
@@ -62,6 +66,29 @@ class TrustplaneAPIError(TrustplaneClientError):
 
     def __str__(self) -> str:
         return f"{self.detail} (HTTP {self.status}, {self.code})"
+
+    @property
+    def policy_denial(self) -> PolicyDenial | None:
+        """Why the policy refused the step (violations with their remediation and owner role,
+        waived ones, sign-offs still missing), for a ``policy-denied`` problem; else None.
+        Such a denial is a :class:`Conflict` (409), so ``except Conflict`` catches it too."""
+        if self.code != POLICY_DENIED:
+            return None
+        try:
+            return PolicyDenial.from_api(self.extra)
+        except ValidationError:  # a denial all the same, even if its members are unreadable
+            return PolicyDenial()
+
+    @property
+    def policy_test_report(self) -> PolicyTestReport | None:
+        """The sandbox's report when a pushed policy bundle was refused (compile or tests)."""
+        report = self.extra.get("report")
+        if not isinstance(report, dict):
+            return None
+        try:
+            return PolicyTestReport.from_api(report)
+        except ValidationError:
+            return None
 
 
 class Unauthenticated(TrustplaneAPIError):
