@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 export TRUSTPLANE_HOME ?= $(CURDIR)/.trustplane
 
-.PHONY: demo test lint typecheck unit bench bench-ledger clean
+.PHONY: demo test lint typecheck unit bench bench-ledger bench-policy clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: $(VENV)/.dev
 ## bench-ledger: ledger append, export, proof and offline-verify figures (BENCH_ARGS=--quick: a minute)
 bench-ledger: $(VENV)/.dev
 	$(PY) bench/ledger.py $(BENCH_ARGS)
+
+## bench-policy: policy decision latency in process and over HTTP (BENCH_ARGS=--quick: under half a minute)
+bench-policy: $(VENV)/.dev
+	$(PY) bench/policy.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .trustplane .mypy_cache .ruff_cache .pytest_cache

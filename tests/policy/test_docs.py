@@ -29,15 +29,18 @@ def test_the_default_bundles_readme_lists_exactly_its_rules() -> None:
     assert listed == _rule_ids_in_rules()
 
 
+def test_the_policy_guide_lists_exactly_the_default_rules() -> None:
+    guide = (ROOT / "docs/policies.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(TP-[A-Z-]+)` \|", guide, re.MULTILINE))
+    assert listed == _rule_ids_in_rules()
+
+
 def test_the_github_actions_example_uses_real_commands() -> None:
     workflow = yaml.safe_load(
         (ROOT / "examples/github-actions/release-gate.yml").read_text(encoding="utf-8")
     )
     runs = [
-        step["run"]
-        for job in workflow["jobs"].values()
-        for step in job["steps"]
-        if "run" in step
+        step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step
     ]
     invocation = r"(?:^\s*|\$\()trustplane ([a-z-]+)(?: ([a-z-]+))?(?: ([a-z-]+))?"
     commands = re.findall(invocation, "\n".join(runs), re.MULTILINE)

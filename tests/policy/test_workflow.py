@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import TenantCtx
 from tests.factories import add_member
 from tests.policy.kit import approved, promote, release_team, sign_off
 from tests.registry.kit import API, act, build, digest, ok
+from trustplane.audit import Origin
+from trustplane.db.base import new_id
+from trustplane.db.session import scope_to_tenant, unit_of_work
+from trustplane.errors import PolicyDenied
+from trustplane.identity.actor import Actor
+from trustplane.policy.models import Decision
+from trustplane.registry.release import deployment_decision
 
 
 def _violations(body: dict[str, object]) -> list[str]:
@@ -134,3 +143,49 @@ def test_replay_confirms_a_decision(client: TestClient, tenant: TenantCtx) -> No
     assert replayed["replayed"]["allowed"] is False
     missing = client.post(f"{API}/decisions/dec_nope/replay", headers=team.risk.headers)
     assert missing.status_code == 404
+
+
+def _system(tenant_id: str) -> Actor:
+    return Actor.local_system(Origin("policy-test"), tenant_id)
+
+
+def test_the_deploy_checkpoint_reads_runtime_facts(
+    client: TestClient, tenant: TenantCtx, session_factory: sessionmaker[Session]
+) -> None:
+    team, second = release_team(client, tenant)
+    release = approved(client, team, second)
+    version = release.built.version_id
+    runtime = {"cluster": "prod-uk-1", "image": "sha256:" + "b" * 64, "traffic": 100}
+    with unit_of_work(session_factory) as session:
+        scope_to_tenant(session, tenant.id)
+        with pytest.raises(PolicyDenied) as denied:
+            deployment_decision(session, _system(tenant.id), version, "prod", runtime)
+    assert denied.value.extra["missing_signoffs"][0]["role"] == "release-approver"
+    ok(sign_off(client, second, version), 201)
+    with unit_of_work(session_factory) as session:
+        scope_to_tenant(session, tenant.id)
+        decision = deployment_decision(session, _system(tenant.id), version, "prod", runtime)
+    assert decision.allowed and decision.checkpoint == "deploy"
+    stored = ok(client.get(f"{API}/decisions/{decision.id}", headers=team.risk.headers))
+    assert stored["input"]["runtime"] == runtime
+
+
+def test_replay_refuses_when_the_bundle_is_gone(
+    client: TestClient, tenant: TenantCtx, session_factory: sessionmaker[Session]
+) -> None:
+    team, second = release_team(client, tenant)
+    release = approved(client, team, second)
+    original = promote(client, release).json()["decision_id"]
+    with unit_of_work(session_factory) as session:
+        scope_to_tenant(session, tenant.id)
+        row = session.get_one(Decision, original)
+        orphan = Decision(
+            **{c.key: getattr(row, c.key) for c in Decision.__table__.columns},
+        )
+        orphan.id = new_id("dec")
+        orphan.bundle_digest = "sha256:" + "0" * 64
+        session.add(orphan)
+        orphan_id = orphan.id
+    gone = client.post(f"{API}/decisions/{orphan_id}/replay", headers=team.risk.headers)
+    assert gone.status_code == 409
+    assert "no longer stored" in gone.json()["detail"]

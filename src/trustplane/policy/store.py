@@ -14,7 +14,7 @@ from collections import OrderedDict
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from trustplane.audit import AuditActor, Target, record
@@ -93,9 +93,29 @@ def by_digest(session: Session, tenant_id: str, digest: str) -> Bundle:
     return bundle
 
 
+_stored: set[tuple[str, str]] = set()
+"""(tenant, digest) pairs known to be stored and committed: bundle rows are insert-only, so a
+pair once committed stays, and later decisions skip the lookup."""
+_SEEN = "trustplane.policy.stored"
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_stored(session: Session) -> None:
+    _stored.update(session.info.pop(_SEEN, ()))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_SEEN, None)
+
+
 def ensure_stored(session: Session, tenant_id: str, bundle: Bundle) -> None:
     """Keep the shipped bundle a decision used, so replay works after Trustplane upgrades."""
-    if session.get(PolicyBundle, (tenant_id, bundle.digest)) is not None:
+    key = (tenant_id, bundle.digest)
+    if key in _stored:
+        return
+    session.info.setdefault(_SEEN, set()).add(key)
+    if session.get(PolicyBundle, key) is not None:
         return
     session.add(
         PolicyBundle(

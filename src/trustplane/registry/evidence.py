@@ -21,21 +21,14 @@ from trustplane.registry.models import (
     ModelVersion,
     Run,
 )
-from trustplane.registry.repository import sources_of, tenant_of
+from trustplane.registry.repository import tenant_of, trained_on
 from trustplane.registry.schemas import CompletenessReport, CompletenessRuleRead
 
 
 def gather(session: Session, version: ModelVersion, model: Model) -> completeness.Evidence:
     """The facts the completeness rules look at, read in a handful of queries."""
     run = session.get(Run, version.run_id) if version.run_id else None
-    datasets: list[str] = []
-    if run is not None:
-        inputs = sources_of(session, run.tenant_id, [run.id])[run.id]
-        datasets = [i for i in inputs if i.startswith("dv_")]
-        features = [i for i in inputs if i.startswith("fv_")]
-        for sources in sources_of(session, run.tenant_id, features).values():
-            datasets += [s for s in sources if s.startswith("dv_")]
-    datasets = list(dict.fromkeys(datasets))
+    datasets = trained_on(session, run.tenant_id, run.id)[0] if run is not None else []
     unapproved = 0
     if datasets:
         unapproved = int(
@@ -49,6 +42,13 @@ def gather(session: Session, version: ModelVersion, model: Model) -> completenes
             )
             or 0
         )
+    return evidence_of(version, model, run, len(datasets), unapproved)
+
+
+def evidence_of(
+    version: ModelVersion, model: Model, run: Run | None, datasets: int, unapproved: int
+) -> completeness.Evidence:
+    """The evidence from rows already read (the policy's fact assembly reads them anyway)."""
     evaluations = version.evaluations or []
     return completeness.Evidence(
         risk_tier=model.risk_tier,
@@ -56,7 +56,7 @@ def gather(session: Session, version: ModelVersion, model: Model) -> completenes
         intended_use=bool(model.intended_use),
         out_of_scope_uses=bool(model.out_of_scope_uses),
         producing_run=run is not None,
-        dataset_versions=len(datasets),
+        dataset_versions=datasets,
         unapproved_datasets=unapproved,
         code_commit=bool(run and run.commit_sha),
         env_fingerprint=bool(run and run.env_fingerprint),

@@ -17,7 +17,7 @@ from trustplane.audit.canonical import rfc3339
 from trustplane.identity.actor import Actor
 from trustplane.identity.models import Environment
 from trustplane.policy import approvals, waivers
-from trustplane.registry import evidence
+from trustplane.registry import completeness, evidence
 from trustplane.registry.models import (
     Dataset,
     DatasetVersion,
@@ -28,7 +28,7 @@ from trustplane.registry.models import (
     ModelVersion,
     Run,
 )
-from trustplane.registry.repository import sources_of
+from trustplane.registry.repository import trained_on
 
 SCHEMA = "trustplane.policy.input/v1"
 
@@ -60,7 +60,12 @@ def build(
     runtime: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     run = session.get(Run, version.run_id) if version.run_id else None
-    report = evidence.report(session, version, model)
+    lineage = _lineage(session, run)
+    unapproved = sum(1 for d in lineage["datasets"] if d["approval_status"] != "approved")
+    report = completeness.check(
+        evidence.evidence_of(version, model, run, len(lineage["datasets"]), unapproved),
+        evidence.overrides(session, model.tenant_id),
+    )
     facts: dict[str, Any] = {
         "schema": SCHEMA,
         "checkpoint": checkpoint,
@@ -93,7 +98,7 @@ def build(
             "required": report.required,
             "missing": report.missing,
         },
-        "lineage": _lineage(session, run),
+        "lineage": lineage,
         "environment": _environment(environment),
         "approvals": _approvals(session, version, environment),
         "waivers": _waivers(session, version, environment, now),
@@ -126,12 +131,7 @@ def _run(run: Run | None) -> dict[str, Any] | None:
 def _lineage(session: Session, run: Run | None) -> dict[str, Any]:
     if run is None:
         return {"datasets": [], "features": []}
-    inputs = sources_of(session, run.tenant_id, [run.id])[run.id]
-    feature_ids = [i for i in inputs if i.startswith("fv_")]
-    dataset_ids = [i for i in inputs if i.startswith("dv_")]
-    for sources in sources_of(session, run.tenant_id, feature_ids).values():
-        dataset_ids += [s for s in sources if s.startswith("dv_")]
-    dataset_ids = list(dict.fromkeys(dataset_ids))
+    dataset_ids, feature_ids = trained_on(session, run.tenant_id, run.id)
     datasets = session.execute(
         select(DatasetVersion, Dataset.name)
         .join(Dataset, Dataset.id == DatasetVersion.dataset_id)

@@ -9,6 +9,7 @@ sign-offs still missing, each with the role that must give it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,54 +50,67 @@ def label(model: Model, version: ModelVersion) -> str:
     return f"{model.name}@{version.version}"
 
 
-def require(
-    session: Session,
-    actor: Actor,
-    checkpoint: str,
-    version: ModelVersion,
-    model: Model,
-    environment: Environment | None,
-    *,
-    promotion: Promotion | None = None,
-    action: str,
-    now: datetime | None = None,
-) -> DecisionRead:
-    """Decide and record; on denial raise PolicyDenied (the decision survives the rollback)."""
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One question to the policy: a checkpoint for a version, maybe in an environment."""
+
+    checkpoint: str
+    version: ModelVersion
+    model: Model
+    environment: Environment | None
+    promotion: Promotion | None = None
+    runtime: dict[str, Any] | None = None
+
+
+def decide(
+    session: Session, actor: Actor, ask: Ask, *, record: bool, now: datetime | None = None
+) -> tuple[DecisionRead, Callable[[Session], None]]:
+    """Assemble the facts and evaluate; recorded if ``record``. Also returns how to record
+    the decision again after a rollback (see :class:`~trustplane.errors.PolicyDenied`)."""
     document = facts.build(
         session,
         actor,
-        checkpoint,
-        version,
-        model,
-        environment,
-        promotion=promotion.as_facts() if promotion else None,
+        ask.checkpoint,
+        ask.version,
+        ask.model,
+        ask.environment,
+        promotion=ask.promotion.as_facts() if ask.promotion else None,
         now=now or utcnow(),
+        runtime=ask.runtime,
     )
-    decision, keep = decisions.decide(
+    return decisions.decide(
         session,
         actor,
-        checkpoint,
+        ask.checkpoint,
         document,
-        model_version_id=version.id,
-        environment=environment.name if environment else None,
-        target_label=label(model, version),
+        model_version_id=ask.version.id,
+        environment=ask.environment.name if ask.environment else None,
+        target_label=label(ask.model, ask.version),
+        persist=record,
     )
-    if not decision.allowed:
-        ids = ", ".join(v.id for v in decision.violations)
-        raise PolicyDenied(
-            f"policy denied '{checkpoint}' of {label(model, version)}: {ids}",
-            keep=keep,
-            action=action,
-            target_kind="model_version",
-            target_id=version.id,
-            environment=environment.name if environment else None,
-            decision_id=decision.id,
-            bundle_digest=decision.bundle_digest,
-            violations=[v.model_dump() for v in decision.violations],
-            waived=[v.model_dump() for v in decision.waived],
-            missing_signoffs=[s.model_dump() for s in decision.missing_signoffs],
-        )
-    return decision
+
+
+def require(
+    session: Session, actor: Actor, ask: Ask, *, action: str, now: datetime | None = None
+) -> DecisionRead:
+    """Decide and record; on denial raise PolicyDenied (the decision survives the rollback)."""
+    decision, keep = decide(session, actor, ask, record=True, now=now)
+    if decision.allowed:
+        return decision
+    ids = ", ".join(v.id for v in decision.violations)
+    raise PolicyDenied(
+        f"policy denied '{ask.checkpoint}' of {label(ask.model, ask.version)}: {ids}",
+        keep=keep,
+        action=action,
+        target_kind="model_version",
+        target_id=ask.version.id,
+        environment=ask.environment.name if ask.environment else None,
+        decision_id=decision.id,
+        bundle_digest=decision.bundle_digest,
+        violations=[v.model_dump() for v in decision.violations],
+        waived=[v.model_dump() for v in decision.waived],
+        missing_signoffs=[s.model_dump() for s in decision.missing_signoffs],
+    )
 
 
 def explain(
@@ -111,27 +125,9 @@ def explain(
 ) -> DecisionRead:
     """What a promotion (or deployment) would get now; recorded only if ``record``."""
     model = session.get_one(Model, version.model_id)
-    document = facts.build(
-        session,
-        actor,
-        checkpoint,
-        version,
-        model,
-        environment,
-        promotion={"intent": "policy check", "category": None, "justification": ""},
-        now=now or utcnow(),
-    )
-    decision, _ = decisions.decide(
-        session,
-        actor,
-        checkpoint,
-        document,
-        model_version_id=version.id,
-        environment=environment.name,
-        target_label=label(model, version),
-        persist=record,
-    )
-    return decision
+    check = Promotion("policy check")
+    ask = Ask(checkpoint, version, model, environment, promotion=check)
+    return decide(session, actor, ask, record=record, now=now)[0]
 
 
 def deployment_decision(
@@ -150,38 +146,8 @@ def deployment_decision(
     version = versions.load(session, actor, version_id)
     model = session.get_one(Model, version.model_id)
     env = environment_by_name(session, tenant_of(actor), environment)
-    document = facts.build(
-        session,
-        actor,
-        "deploy",
-        version,
-        model,
-        env,
-        promotion={"intent": "deployment", "category": None, "justification": ""},
-        now=now or utcnow(),
-        runtime=runtime,
-    )
-    decision, keep = decisions.decide(
-        session,
-        actor,
-        "deploy",
-        document,
-        model_version_id=version.id,
-        environment=env.name,
-        target_label=label(model, version),
-    )
-    if not decision.allowed:
-        raise PolicyDenied(
-            f"policy denied 'deploy' of {label(model, version)}",
-            keep=keep,
-            action="model.deploy",
-            target_kind="model_version",
-            target_id=version.id,
-            environment=env.name,
-            decision_id=decision.id,
-            violations=[v.model_dump() for v in decision.violations],
-        )
-    return decision
+    ask = Ask("deploy", version, model, env, Promotion("deployment"), runtime)
+    return require(session, actor, ask, action="model.deploy", now=now)
 
 
 def check_separation(session: Session, actor: Actor, version: ModelVersion, verb: str) -> None:

@@ -248,3 +248,14 @@ def count_pointers(session: Session, version_id: str) -> int:
         )
         or 0
     )
+
+
+def trained_on(session: Session, tenant_id: str, run_id: str) -> tuple[list[str], list[str]]:
+    """What a run read: its dataset versions (directly or through the feature versions it
+    used), and those feature versions, each in id order without repeats."""
+    inputs = sources_of(session, tenant_id, [run_id])[run_id]
+    features = [i for i in inputs if i.startswith("fv_")]
+    datasets = [i for i in inputs if i.startswith("dv_")]
+    for sources in sources_of(session, tenant_id, features).values():
+        datasets += [s for s in sources if s.startswith("dv_")]
+    return list(dict.fromkeys(datasets)), features

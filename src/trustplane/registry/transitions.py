@@ -126,21 +126,14 @@ def _govern(
 ) -> None:
     """The policy checkpoints of the lifecycle: submit and promote; approve checks duties."""
     if action is Action.SUBMIT:
-        release.require(session, actor, "submit", version, model, None, action="model.submit")
+        ask = release.Ask("submit", version, model, None)
+        release.require(session, actor, ask, action="model.submit")
     elif action is Action.APPROVE:
         release.check_separation(session, actor, version, "approve")
     elif action is Action.PROMOTE:
         promotion = release.Promotion(data.intent, data.category, data.justification)
-        release.require(
-            session,
-            actor,
-            "promote",
-            version,
-            model,
-            env,
-            promotion=promotion,
-            action="model.promote",
-        )
+        ask = release.Ask("promote", version, model, env, promotion)
+        release.require(session, actor, ask, action="model.promote")
 
 
 def _expected(if_match: str | None) -> str:
