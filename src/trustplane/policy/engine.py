@@ -14,6 +14,7 @@ engine on a new bundle cannot take the server down.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -26,6 +27,8 @@ from typing import Any
 import regopy
 
 from trustplane.policy.bundle import Bundle
+
+log = logging.getLogger("trustplane.policy.engine")
 
 PACKAGE = "trustplane.decision"
 ALLOW = "trustplane/decision/allow"
@@ -171,6 +174,11 @@ class Engine:
         except Exception as exc:  # the native engine may fail in ways we cannot list
             outcome = _failed(f"the engine failed: {type(exc).__name__}: {exc}")
         elapsed = (time.perf_counter() - started) * 1000
+        if outcome.engine_error is not None:  # a denial all the same; operators should know
+            log.warning(
+                "policy evaluation failed closed",
+                extra={"bundle_digest": bundle.digest, "reason": outcome.engine_error},
+            )
         return Outcome(
             outcome.allowed, outcome.violations, outcome.waived, elapsed, outcome.engine_error
         )

@@ -69,19 +69,24 @@ def active(session: Session, tenant_id: str) -> Bundle:
 
 
 def by_digest(session: Session, tenant_id: str, digest: str) -> Bundle:
-    """A stored bundle of the tenant, or the shipped one; :class:`NotFound` if neither."""
+    """A stored bundle of the tenant, or the shipped one; :class:`NotFound` if neither.
+
+    Files are cached by digest (a digest names its files for good), so a cached bundle costs
+    only the check that this tenant stores it.
+    """
     if digest == shipped().digest:
         return shipped()
     with _bundles_lock:
-        found = _bundles.get(digest)
-    if found is not None:
-        row_exists = session.scalar(
+        cached = _bundles.get(digest)
+    if cached is not None:
+        stored = session.scalar(
             select(PolicyBundle.digest).where(
                 PolicyBundle.tenant_id == tenant_id, PolicyBundle.digest == digest
             )
         )
-        if row_exists:
-            return found
+        if stored is None:
+            raise NotFound(f"policy bundle {digest} not found")
+        return cached
     row = session.get(PolicyBundle, (tenant_id, digest))
     if row is None:
         raise NotFound(f"policy bundle {digest} not found")

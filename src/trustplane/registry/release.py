@@ -23,7 +23,12 @@ from trustplane.identity.models import Environment
 from trustplane.identity.roles import Permission
 from trustplane.policy import approvals, decisions
 from trustplane.policy.approvals import Signoff
-from trustplane.policy.schemas import ApprovalCreate, DecisionRead, SignoffOutcome
+from trustplane.policy.schemas import (
+    ApprovalCreate,
+    DecisionRead,
+    PolicyEvalRequest,
+    SignoffOutcome,
+)
 from trustplane.registry import facts, versions
 from trustplane.registry.models import Model, ModelVersion, Run
 from trustplane.registry.repository import environment_by_name, tenant_of
@@ -128,6 +133,16 @@ def explain(
     check = Promotion("policy check")
     ask = Ask(checkpoint, version, model, environment, promotion=check)
     return decide(session, actor, ask, record=record, now=now)[0]
+
+
+def explain_request(
+    session: Session, actor: Actor, request: PolicyEvalRequest, *, record: bool
+) -> DecisionRead:
+    """``policy eval`` (``record`` False) and the CI gate (True): a model and version number,
+    and the target environment, by name."""
+    version = versions.by_number(session, actor, request.model, request.version)
+    env = environment_by_name(session, tenant_of(actor), request.target)
+    return explain(session, actor, version, env, checkpoint=request.checkpoint, record=record)
 
 
 def deployment_decision(

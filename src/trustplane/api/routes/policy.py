@@ -28,8 +28,7 @@ from trustplane.policy.schemas import (
     PolicyEvalRequest,
     ReplayRead,
 )
-from trustplane.registry import release, versions
-from trustplane.registry.repository import environment_by_name, tenant_of
+from trustplane.registry import release
 
 router = domain_router(tags=["policy"])
 P = Permission
@@ -119,9 +118,7 @@ def evaluate(
     session: Session = Depends(get_session),
 ) -> DecisionRead:
     """What a promotion would get now. Nothing is recorded or changed."""
-    version = versions.by_number(session, actor, body.model, body.version)
-    env = environment_by_name(session, tenant_of(actor), body.target)
-    return release.explain(session, actor, version, env, checkpoint=body.checkpoint, record=False)
+    return release.explain_request(session, actor, body, record=False)
 
 
 @router.post("/policy/gate")
@@ -131,9 +128,7 @@ def gate(
     session: Session = Depends(get_session),
 ) -> DecisionRead:
     """The CI gate: the same evaluation as eval, recorded as a decision (allowed or not)."""
-    version = versions.by_number(session, actor, body.model, body.version)
-    env = environment_by_name(session, tenant_of(actor), body.target)
-    return release.explain(session, actor, version, env, checkpoint=body.checkpoint, record=True)
+    return release.explain_request(session, actor, body, record=True)
 
 
 @router.get("/decisions")
