@@ -198,6 +198,8 @@ LINEAGE_ROUTES = {
     ("GET", "/api/v1/lineage/completeness"): "lineage.read",
     ("GET", "/api/v1/lineage/deprecated-features"): "lineage.read",
     ("GET", "/api/v1/lineage/flagged-datasets"): "lineage.read",
+    ("GET", "/api/v1/lineage/events"): "lineage.read",
+    ("GET", "/api/v1/lineage/events/{event_id}"): "lineage.read",
 }
 
 

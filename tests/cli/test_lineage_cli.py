@@ -134,3 +134,28 @@ def test_send_an_event_file(
     (tmp_path / "bad.json").write_bytes(gzip.compress(b"x"))
     assert "is not JSON" in cli.error(2, "lineage", "send", str(tmp_path / "bad.json"))
     assert "cannot read" in cli.error(2, "lineage", "send", str(tmp_path / "missing.json"))
+
+
+def test_received_events_are_listed_and_read_back(
+    cli: Cli, client: TestClient, tenant: TenantCtx, tmp_path: Path
+) -> None:
+    pipeline = add_member(client, tenant, "trainer", kind="service-accounts")
+    run_id, other = new_run_id(), new_run_id()
+    for kind, run in (("START", run_id), ("COMPLETE", run_id), ("COMPLETE", other)):
+        event = run_event(kind, run, outputs=[dataset("s3://lake", f"out-{run[:8]}")])
+        path = tmp_path / f"{kind}-{run}.json"
+        path.write_text(json.dumps(event))
+        cli.ok("lineage", "send", str(path), token=pipeline.token)
+    t = pipeline.token
+    listed = cli.json("lineage", "events", "--run-uuid", run_id, token=t)
+    assert [e["event_type"] for e in listed["items"]] == ["START", "COMPLETE"]
+    assert all(e["event"] is None for e in listed["items"])
+    assert (
+        len(cli.json("lineage", "events", "--job-name", "etl.clean_orders", token=t)["items"]) == 3
+    )
+    paged = cli.json("lineage", "events", "--limit", "2", token=t)
+    assert len(paged["items"]) == 2 and paged["next_cursor"]
+    one = cli.json("lineage", "events", listed["items"][1]["id"], token=t)
+    assert one["event"]["run"]["runId"] == run_id and one["event"]["eventType"] == "COMPLETE"
+    assert "OpenLineage events received" in cli.ok("lineage", "events", token=t)
+    assert "not found" in cli.error(2, "lineage", "events", "ole_nope", token=t)

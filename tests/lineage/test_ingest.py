@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,12 +14,13 @@ from tests.conftest import TenantCtx
 from tests.factories import bootstrap_tenant
 from tests.lineage.events import dataset, new_run_id, run_event
 from trustplane.audit import Origin
+from trustplane.audit.models import AuditEvent
 from trustplane.db.session import scope_to_tenant, unit_of_work
 from trustplane.identity.actor import Actor
 from trustplane.lineage.ingest import ingest
 from trustplane.lineage.openlineage import RunEvent
 from trustplane.lineage.schemas import IngestResult
-from trustplane.registry.models import Run
+from trustplane.registry.models import DatasetVersion, Run
 
 ORDERS = dataset("s3://lake", "raw/orders", [("id", "BIGINT")])
 
@@ -145,3 +146,35 @@ def test_row_level_security_hides_other_tenants_events(
         scope_to_tenant(session, tenant.id)
         seen = set(session.scalars(text("SELECT tenant_id FROM openlineage_events")))
         assert seen == {tenant.id}
+
+
+def test_a_later_event_fills_in_what_the_first_did_not_know(
+    session_factory: sessionmaker[Session], tenant: TenantCtx
+) -> None:
+    run_id = new_run_id()
+    bare = dataset("s3://lake", "clean/orders")
+    described = dataset("s3://lake", "clean/orders", [("id", "BIGINT")], uri="s3://lake/clean")
+    first = send(session_factory, tenant, run_event("START", run_id, outputs=[bare]))
+    later = send(
+        session_factory,
+        tenant,
+        run_event("COMPLETE", run_id, time="2026-05-01T12:05:00+00:00", outputs=[described]),
+    )
+    assert first.outputs == later.outputs
+    changed = dataset("s3://lake", "clean/orders", [("id", "TEXT")], uri="s3://other")
+    send(
+        session_factory,
+        tenant,
+        run_event("RUNNING", run_id, time="2026-05-01T12:06:00+00:00", outputs=[changed]),
+    )
+    with session_factory() as session:
+        scope_to_tenant(session, tenant.id)
+        version = session.get_one(DatasetVersion, first.outputs[0])
+        assert version.uri == "s3://lake/clean"  # known facts are never changed
+        assert version.schema == [{"name": "id", "type": "BIGINT"}]
+        described_events = session.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.tenant_id == tenant.id, AuditEvent.target_id == version.id
+            )
+        ).all()
+    assert list(described_events) == ["dataset.version", "dataset.version.describe"]

@@ -28,6 +28,7 @@ from trustplane.client.models import (
     LineageImpactNode,
     LineageNode,
     LineagePath,
+    LineageReceivedEvent,
     OpenLineageResult,
 )
 
@@ -264,6 +265,57 @@ def lineage_flagged_datasets(
             dataset=dataset,
         )
     emit_page(*page, as_json, lambda items: _versions_table("On flagged datasets", items))
+
+
+@lineage_app.command("events")
+def lineage_events(
+    ctx: typer.Context,
+    event_id: str | None = typer.Argument(None, help="One event (its body as sent)."),
+    run_uuid: str | None = typer.Option(None, "--run-uuid", help="OpenLineage runId."),
+    job_namespace: str | None = typer.Option(None, "--job-namespace"),
+    job_name: str | None = typer.Option(None, "--job-name"),
+    cursor: str | None = cursor_option(),
+    limit: int | None = limit_option(),
+    follow: bool = all_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """OpenLineage events received (oldest first), or one of them with its body."""
+    with connect(ctx) as tp:
+        if event_id is not None:
+            one = tp.get_lineage_event(event_id)
+            emit_json(one)
+            return
+        page = collect(
+            tp.list_lineage_events,
+            cursor=cursor,
+            limit=limit,
+            follow=follow,
+            run_uuid=run_uuid,
+            job_namespace=job_namespace,
+            job_name=job_name,
+        )
+    emit_page(*page, as_json, lambda items: _events_table(items))
+
+
+def _events_table(items: list[LineageReceivedEvent]) -> None:
+    table(
+        "OpenLineage events received",
+        ["received", "id", "type", "event time", "job", "runId", "run", "inputs", "outputs"],
+        [
+            (
+                e.received_at.isoformat(timespec="seconds"),
+                e.id,
+                e.event_type or "",
+                e.event_time.isoformat(timespec="seconds"),
+                f"{e.job_namespace}:{e.job_name}",
+                e.run_uuid,
+                e.run_id,
+                len(e.inputs),
+                len(e.outputs),
+            )
+            for e in items
+        ],
+    )
 
 
 @lineage_app.command("send")

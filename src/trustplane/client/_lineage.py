@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from trustplane.client._base import API_PREFIX, BaseClient
+from trustplane.client._base import API_PREFIX, BaseClient, segment
 from trustplane.client.errors import ConnectionFailed, UnexpectedResponse, from_response
 from trustplane.client.models import (
     LineageAffectedVersion,
@@ -23,6 +23,7 @@ from trustplane.client.models import (
     LineageImpact,
     LineageImpactNode,
     LineagePath,
+    LineageReceivedEvent,
     OpenLineageResult,
     Page,
 )
@@ -127,6 +128,30 @@ class LineageMethods(BaseClient):
         self, *, dataset: str | None = None
     ) -> Iterator[LineageAffectedVersion]:
         return self.paginate(self.list_flagged_dataset_users, dataset=dataset)
+
+    def list_lineage_events(
+        self,
+        *,
+        run_uuid: str | None = None,
+        job_namespace: str | None = None,
+        job_name: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> Page[LineageReceivedEvent]:
+        """OpenLineage events received, oldest first, by runId or job."""
+        return self._get(
+            Page[LineageReceivedEvent],
+            "/lineage/events",
+            run_uuid=run_uuid,
+            job_namespace=job_namespace,
+            job_name=job_name,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    def get_lineage_event(self, event_id: str) -> LineageReceivedEvent:
+        """One received event with its body as sent."""
+        return self._get(LineageReceivedEvent, f"/lineage/events/{segment(event_id)}")
 
     def send_openlineage(
         self, event: Mapping[str, Any], *, compress: bool = False

@@ -362,3 +362,23 @@ class OpenLineageResult(ApiModel):
     inputs: list[str]
     outputs: list[str]
     duplicate: bool
+
+
+class LineageReceivedEvent(ApiModel):
+    """An OpenLineage event as the server received it; ``event`` (the body) only when one
+    event is read."""
+
+    id: str
+    run_uuid: str
+    event_type: str | None
+    event_time: datetime
+    job_namespace: str
+    job_name: str
+    producer: str
+    run_id: str
+    inputs: list[str]
+    outputs: list[str]
+    body_sha256: str
+    received_at: datetime
+    received_by: str
+    event: dict[str, Any] | None = None

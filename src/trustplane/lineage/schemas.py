@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Side = Literal["root", "upstream", "downstream"]
 GraphKind = Literal["dataset_version", "feature_version", "run", "model_version"]
@@ -144,3 +145,25 @@ class IngestResult(BaseModel):
     inputs: list[str]
     outputs: list[str]
     duplicate: bool
+
+
+class ReceivedEventRead(BaseModel):
+    """An OpenLineage event as Trustplane received it, and what it became in the registry.
+    ``event`` (the body verbatim) is given when one event is read, not in lists."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    run_uuid: str
+    event_type: str | None
+    event_time: datetime
+    job_namespace: str
+    job_name: str
+    producer: str
+    run_id: str
+    inputs: list[str]
+    outputs: list[str]
+    body_sha256: str
+    received_at: datetime
+    received_by: str
+    event: dict[str, Any] | None = None

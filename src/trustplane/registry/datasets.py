@@ -244,7 +244,38 @@ def ensure_dataset_version(
         raise Conflict(
             f"dataset '{dataset.name}' version '{label}' is registered with another digest"
         )
+    _fill_in(session, actor, dataset, found, uri=uri, schema=columns)
     return found
+
+
+def _fill_in(
+    session: Session,
+    actor: AuditActor,
+    dataset: Dataset,
+    version: DatasetVersion,
+    *,
+    uri: str | None,
+    schema: list[dict[str, str]],
+) -> None:
+    """A later event may know what the first did not (a START without the schema facet, a
+    COMPLETE with it): fill in a missing URI or schema, never change a known one."""
+    filled: dict[str, Any] = {}
+    if version.uri is None and uri is not None:
+        version.uri = filled["uri"] = uri
+    if not version.schema and schema:
+        version.schema = filled["schema"] = schema
+    if not filled:
+        return
+    session.flush()
+    record(
+        session,
+        actor,
+        "dataset.version.describe",
+        Target(
+            "dataset_version", version.id, f"{dataset.namespace}:{dataset.name}@{version.version}"
+        ),
+        details=EventDetails(payload={"dataset_id": dataset.id, "filled": filled}),
+    )
 
 
 def get_version(session: Session, actor: AuditActor, version_id: str) -> DatasetVersionRead:

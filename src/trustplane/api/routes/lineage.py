@@ -24,7 +24,7 @@ from trustplane.api.routing import domain_router
 from trustplane.errors import InvalidInput
 from trustplane.identity.actor import Actor
 from trustplane.identity.roles import Permission
-from trustplane.lineage import attention, ingest, queries
+from trustplane.lineage import attention, ingest, queries, received
 from trustplane.lineage.completeness import completeness
 from trustplane.lineage.impact import impact as impact_of
 from trustplane.lineage.openlineage import RunEvent
@@ -40,6 +40,7 @@ from trustplane.lineage.schemas import (
     ImpactRead,
     IngestResult,
     PathRead,
+    ReceivedEventRead,
 )
 from trustplane.paging import Page
 
@@ -145,6 +146,37 @@ def parse_event(data: bytes) -> tuple[RunEvent, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+@router.get("/lineage/events")
+def received_events(
+    actor: Actor = Require(P.LINEAGE_READ),
+    session: Session = Depends(get_session),
+    run_uuid: str | None = Query(default=None, max_length=64, description="OpenLineage runId"),
+    job_namespace: str | None = Query(default=None, max_length=500),
+    job_name: str | None = Query(default=None, max_length=500),
+    cursor: str | None = Cursor(),
+    limit: int = Limit(),
+) -> Page[ReceivedEventRead]:
+    """The OpenLineage events received, oldest first (bodies: read one event)."""
+    items, nxt = received.page(
+        session,
+        actor,
+        run_uuid=run_uuid,
+        job_namespace=job_namespace,
+        job_name=job_name,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=nxt)
+
+
+@router.get("/lineage/events/{event_id}")
+def received_event(
+    event_id: str, actor: Actor = Require(P.LINEAGE_READ), session: Session = Depends(get_session)
+) -> ReceivedEventRead:
+    """One received event, with its body exactly as it was sent."""
+    return received.get(session, actor, event_id)
 
 
 @router.get("/lineage/upstream")
