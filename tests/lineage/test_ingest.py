@@ -173,8 +173,8 @@ def test_a_later_event_fills_in_what_the_first_did_not_know(
         assert version.uri == "s3://lake/clean"  # known facts are never changed
         assert version.schema == [{"name": "id", "type": "BIGINT"}]
         described_events = session.scalars(
-            select(AuditEvent.action).where(
-                AuditEvent.tenant_id == tenant.id, AuditEvent.target_id == version.id
-            )
+            select(AuditEvent.action)
+            .where(AuditEvent.tenant_id == tenant.id, AuditEvent.target_id == version.id)
+            .order_by(AuditEvent.seq)
         ).all()
     assert list(described_events) == ["dataset.version", "dataset.version.describe"]
