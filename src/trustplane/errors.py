@@ -60,7 +60,10 @@ class Refused(TrustplaneError):
 
     The edge rolls back the request's work, then records and commits one ``denied`` audit event
     for ``action`` on the target, when the actor is known. Subclasses say why: no permission,
-    a lifecycle action that cannot start here, missing evidence (later: a policy decision).
+    a lifecycle action that cannot start here, missing evidence, a policy decision.
+
+    ``keep`` writes evidence of the refusal that must survive the rollback (a policy decision);
+    the edge calls it, in the denial's transaction, before recording the denial event.
     """
 
     def __init__(
@@ -70,12 +73,14 @@ class Refused(TrustplaneError):
         action: str,
         target_kind: str,
         target_id: str,
+        keep: Callable[[Any], None] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail, **extra)
         self.action = action
         self.target_kind = target_kind
         self.target_id = target_id
+        self.keep = keep
 
 
 class Forbidden(Refused):
@@ -111,24 +116,6 @@ class PreconditionRequired(TrustplaneError):
 
 class PolicyDenied(Conflict, Refused):
     """The policy engine denied the step; ``violations`` say which rules and who can fix them.
-
-    The decision itself is evidence: ``keep`` writes it again after the edge rolls the
-    request's work back, so a denied decision is committed with the denial event.
-    """
+    The decision itself is kept (``keep``) with the denial event."""
 
     code = "policy-denied"
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        keep: Callable[[Any], None] | None = None,
-        action: str,
-        target_kind: str,
-        target_id: str,
-        **extra: Any,
-    ) -> None:
-        super().__init__(
-            detail, action=action, target_kind=target_kind, target_id=target_id, **extra
-        )
-        self.keep = keep

@@ -115,15 +115,14 @@ def _record_denial(request: Request, session: Session, exc: Refused | Unauthenti
     actor: Actor | None = getattr(request.state, "actor", None)
     if actor is None or actor.tenant_id is None:
         return
-    if isinstance(exc, Refused):
-        action, target = exc.action, Target(exc.target_kind, exc.target_id)
-    else:
-        action, target = "auth.authenticate", Target("principal", actor.principal_id, actor.name)
     scope_to_tenant(session, actor.tenant_id)
     begin_write(session)
-    keep = getattr(exc, "keep", None)
-    if keep is not None:  # a policy decision is evidence of the refusal: it stays
-        keep(session)
+    if isinstance(exc, Refused):
+        action, target = exc.action, Target(exc.target_kind, exc.target_id)
+        if exc.keep is not None:  # evidence of the refusal itself (a policy decision) stays
+            exc.keep(session)
+    else:
+        action, target = "auth.authenticate", Target("principal", actor.principal_id, actor.name)
     record(
         session,
         actor,

@@ -40,6 +40,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
+ID = 40  # length of an id column: prefix + "_" + 26 ULID characters, with room to spare
+DIGEST = 71  # "sha256:" + 64 hex characters
+ACTOR = 64  # principal ids and the "system" actor
+
 
 class Base(DeclarativeBase):
     """Every ORM model derives from this base."""

@@ -76,13 +76,24 @@ class Actor:
         target_kind: str,
         target_id: str,
         environment_id: str | None = None,
-    ) -> None:
-        """Raise :class:`Forbidden` (which the edge turns into a denial event) unless allowed."""
-        if not self.can(permission, environment_id):
+        environment: str | None = None,
+        action: str | None = None,
+    ) -> str:
+        """Raise :class:`Forbidden` (which the edge turns into a denial event) unless allowed.
+
+        ``environment`` names ``environment_id`` in the message and the denial event;
+        ``action`` is what the event records as attempted (default: the permission). Returns
+        the role through which the actor holds the permission there.
+        """
+        grants = self.granting(permission, environment_id)
+        if not grants:
+            where = f" in environment '{environment}'" if environment else ""
             raise Forbidden(
-                f"'{self.name}' lacks permission '{permission}'",
-                action=permission.value,
+                f"'{self.name}' lacks permission '{permission}'{where}",
+                action=action or permission.value,
                 target_kind=target_kind,
                 target_id=target_id,
                 permission=permission.value,
+                environment=environment,
             )
+        return str(grants[0].role)

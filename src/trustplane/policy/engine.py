@@ -30,7 +30,6 @@ from trustplane.policy.bundle import Bundle
 
 log = logging.getLogger("trustplane.policy.engine")
 
-PACKAGE = "trustplane.decision"
 ALLOW = "trustplane/decision/allow"
 VIOLATIONS = "trustplane/decision/violations"
 TEST_SUFFIX = "_test.rego"

@@ -17,11 +17,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from trustplane.db.base import Base, JSONType
-
-ID = 40
-DIGEST = 71
-ACTOR = 64
+from trustplane.db.base import ACTOR, DIGEST, ID, Base, JSONType
 
 
 class PolicyBundle(Base):

@@ -232,13 +232,12 @@ def approve_activation(session: Session, actor: Actor, request_id: str) -> Activ
         raise NotFound(f"activation request {request_id} not found")
     if request.status != "pending":
         raise Conflict(f"activation request {request_id} is {request.status}")
-    if not actor.can(Permission.POLICY_APPROVE):
-        raise Forbidden(
-            f"'{actor.name}' lacks permission 'policy.approve'",
-            action="policy.activate",
-            target_kind="policy_bundle",
-            target_id=request.digest,
-        )
+    actor.require(
+        Permission.POLICY_APPROVE,
+        target_kind="policy_bundle",
+        target_id=request.digest,
+        action="policy.activate",
+    )
     if request.requested_by == actor.principal_id:
         raise Forbidden(
             "the person who asked for an activation cannot also approve it",

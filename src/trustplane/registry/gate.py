@@ -36,7 +36,7 @@ class TransitionFacts:
     environment: str | None
     intent: str
     replaces: str | None
-    completeness: Report
+    completeness: Report | None  # read only when leaving draft; None for other transitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +64,18 @@ class DefaultGate:
             return Verdict(
                 False, "forbidden", f"'{facts.actor.name}' lacks permission '{permission}'{where}"
             )
-        if facts.from_state is State.DRAFT and not facts.completeness.complete:
-            missing = facts.completeness.missing
+        report = facts.completeness
+        if facts.from_state is not State.DRAFT:
+            return ALLOW
+        if report is None:  # fail closed: leaving draft is never allowed unchecked
+            return Verdict(False, "incomplete", "the version's evidence was not checked")
+        if not report.complete:
+            missing = report.missing
             return Verdict(
                 False,
                 "incomplete",
                 f"the version cannot leave draft: missing evidence {', '.join(missing)}"
-                f" (risk tier {facts.completeness.risk_tier or 'not set'})",
+                f" (risk tier {report.risk_tier or 'not set'})",
                 list(missing),
             )
         return ALLOW

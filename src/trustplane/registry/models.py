@@ -23,11 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from trustplane.db.base import Base, JSONType
-
-ID = 40  # length of an id column: prefix + "_" + 26 ULID characters, with room to spare
-DIGEST = 71  # "sha256:" + 64 hex characters
-ACTOR = 64  # principal ids and the "system" actor
+from trustplane.db.base import ACTOR, DIGEST, ID, Base, JSONType
 
 
 class Dataset(Base):

@@ -182,18 +182,13 @@ def check_separation(session: Session, actor: Actor, version: ModelVersion, verb
         )
 
 
-def role_for(actor: Actor, permission: Permission, environment_id: str | None) -> str | None:
-    """The role through which ``actor`` holds ``permission`` there (None: it does not)."""
-    grants = actor.granting(permission, environment_id)
-    return str(grants[0].role) if grants else None
-
-
 def record_lifecycle_approval(
     session: Session, actor: Actor, version: ModelVersion, model: Model, comment: str
 ) -> None:
     """The lifecycle ``approve`` action is a sign-off valid in every environment."""
     check_separation(session, actor, version, "approve")
-    role = role_for(actor, Permission.MODEL_APPROVE, None) or "release-approver"
+    grants = actor.granting(Permission.MODEL_APPROVE)
+    role = str(grants[0].role) if grants else "release-approver"
     approvals.add(
         session,
         actor,
@@ -220,16 +215,14 @@ def signoff(
     env = environment_by_name(session, tenant_of(actor), data.environment)
     verb = "approve" if data.decision == "approve" else "reject"
     permission = Permission.MODEL_APPROVE if verb == "approve" else Permission.MODEL_REJECT
-    role = role_for(actor, permission, env.id)
-    if role is None:
-        raise Forbidden(
-            f"'{actor.name}' lacks permission '{permission}' in environment '{env.name}'",
-            action=f"model.signoff.{verb}",
-            target_kind="model_version",
-            target_id=version.id,
-            permission=permission.value,
-            environment=env.name,
-        )
+    role = actor.require(
+        permission,
+        target_kind="model_version",
+        target_id=version.id,
+        environment_id=env.id,
+        environment=env.name,
+        action=f"model.signoff.{verb}",
+    )
     check_separation(session, actor, version, verb)
     if data.artifact_digest is not None and data.artifact_digest != version.artifact_digest:
         raise Conflict(

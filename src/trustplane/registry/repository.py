@@ -111,6 +111,17 @@ def run_by_external_id(session: Session, tenant_id: str, external_run_id: str) -
     )
 
 
+def environment_names(session: Session, ids: Iterable[str | None]) -> dict[str, str]:
+    """Names of the environments ``ids`` names (rows store ids, answers show names)."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    found = session.execute(
+        select(Environment.id, Environment.name).where(Environment.id.in_(wanted))
+    )
+    return {env_id: name for env_id, name in found}
+
+
 def environment_by_name(session: Session, tenant_id: str, name: str) -> Environment:
     env = session.scalar(
         select(Environment).where(Environment.tenant_id == tenant_id, Environment.name == name)

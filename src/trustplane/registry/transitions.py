@@ -11,6 +11,8 @@ Every transition of a model takes the model's row lock first, so transitions of 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -45,6 +47,7 @@ from trustplane.registry.models import Model, ModelTransition, ModelVersion
 from trustplane.registry.repository import (
     count_pointers,
     environment_by_name,
+    environment_names,
     resolve_model,
     tenant_of,
 )
@@ -105,7 +108,10 @@ def transition(
         environment=env.name if env else None,
         intent=data.intent,
         replaces=data.replaces,
-        completeness=evidence.report(session, version, model),
+        # only leaving draft needs it: the other transitions skip its four queries
+        completeness=(
+            evidence.report(session, version, model) if position.state is State.DRAFT else None
+        ),
     )
     _enforce(gate.may(facts), facts)
     _govern(session, actor, model, version, env, action, data)
@@ -171,7 +177,7 @@ def _enforce(verdict: Verdict, facts: TransitionFacts) -> None:
             permission=PERMISSION_OF[facts.action].value,
             environment=facts.environment,
         )
-    refused = {
+    refused: dict[str, Any] = {
         "action": f"model.{facts.action}",
         "target_kind": "model_version",
         "target_id": facts.model_version_id,
@@ -326,11 +332,7 @@ def history(
         model = resolve_model(session, tenant, model_ref)
         query = query.where(ModelTransition.model_id == model.id)
     rows, nxt = keyset_page(session, query, ModelTransition.id, cursor, limit)
-    env_ids = {r.environment_id for r in rows if r.environment_id}
-    found = session.execute(
-        select(Environment.id, Environment.name).where(Environment.id.in_(env_ids))
-    )
-    names = {env_id: name for env_id, name in found}
+    names = environment_names(session, (r.environment_id for r in rows))
     items = []
     for row in rows:
         item = TransitionRead.model_validate(row)

@@ -14,7 +14,6 @@ from trustplane.audit import AuditActor, Origin, Target, record
 from trustplane.audit.events import EventDetails
 from trustplane.db.base import new_id
 from trustplane.db.session import scope_to_tenant, system_scope, unit_of_work
-from trustplane.errors import Forbidden
 from trustplane.identity.actor import Actor
 from trustplane.identity.models import Environment
 from trustplane.identity.roles import Permission
@@ -23,7 +22,7 @@ from trustplane.policy.models import Decision, Waiver
 from trustplane.policy.schemas import SweepRead, WaiverCreate, WaiverRead
 from trustplane.registry import versions
 from trustplane.registry.models import Model, ProductionPointer
-from trustplane.registry.repository import environment_by_name, tenant_of
+from trustplane.registry.repository import environment_by_name, environment_names, tenant_of
 
 log = logging.getLogger("trustplane.registry.waiving")
 
@@ -42,7 +41,14 @@ def request(session: Session, actor: Actor, data: WaiverCreate, now: datetime) -
     version = versions.load(session, actor, data.model_version_id)
     model = session.get_one(Model, version.model_id)
     env = environment_by_name(session, tenant, data.environment)
-    _need(actor, Permission.WAIVER_REQUEST, env, "waiver.request", version.id)
+    actor.require(
+        Permission.WAIVER_REQUEST,
+        target_kind="model_version",
+        target_id=version.id,
+        environment_id=env.id,
+        environment=env.name,
+        action="waiver.request",
+    )
     row = waivers.request(
         session,
         actor,
@@ -70,36 +76,23 @@ def decide(
     row = waivers.load(session, actor, waiver_id)
     env = session.get_one(Environment, row.environment_id)
     verb = "approve" if approve else "reject"
-    _need(actor, Permission.WAIVER_APPROVE, env, f"waiver.{verb}", row.id, kind="waiver")
+    actor.require(
+        Permission.WAIVER_APPROVE,
+        target_kind="waiver",
+        target_id=row.id,
+        environment_id=env.id,
+        environment=env.name,
+        action=f"waiver.{verb}",
+    )
     decided = waivers.decide(
         session, actor, waiver_id, approve=approve, comment=comment, environment=env.name, now=now
     )
     return waivers.read(decided, env.name, now)
 
 
-def _need(
-    actor: Actor,
-    permission: Permission,
-    env: Environment,
-    action: str,
-    target_id: str,
-    *,
-    kind: str = "model_version",
-) -> None:
-    if not actor.can(permission, env.id):
-        raise Forbidden(
-            f"'{actor.name}' lacks permission '{permission}' in environment '{env.name}'",
-            action=action,
-            target_kind=kind,
-            target_id=target_id,
-            permission=permission.value,
-            environment=env.name,
-        )
-
-
 def get(session: Session, actor: AuditActor, waiver_id: str, now: datetime) -> WaiverRead:
     row = waivers.load(session, actor, waiver_id)
-    return waivers.read(row, _env_names(session, [row])[row.environment_id], now)
+    return waivers.read(row, session.get_one(Environment, row.environment_id).name, now)
 
 
 def page(
@@ -122,14 +115,8 @@ def page(
         cursor=cursor,
         limit=limit,
     )
-    names = _env_names(session, rows)
+    names = environment_names(session, (r.environment_id for r in rows))
     return [waivers.read(r, names[r.environment_id], now) for r in rows], nxt
-
-
-def _env_names(session: Session, rows: list[Waiver]) -> dict[str, str]:
-    ids = {r.environment_id for r in rows}
-    found = session.execute(select(Environment.id, Environment.name).where(Environment.id.in_(ids)))
-    return {env_id: name for env_id, name in found}
 
 
 def sweep(session: Session, actor: AuditActor, tenant_id: str, now: datetime) -> SweepRead:
@@ -156,7 +143,7 @@ def sweep(session: Session, actor: AuditActor, tenant_id: str, now: datetime) ->
                 ),
             )
             flagged.append(row.model_version_id)
-    names = _env_names(session, expired)
+    names = environment_names(session, (r.environment_id for r in expired))
     return SweepRead(
         expired=[waivers.read(r, names[r.environment_id], now) for r in expired],
         flagged_for_review=sorted(set(flagged)),
