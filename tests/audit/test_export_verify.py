@@ -159,17 +159,17 @@ def test_export_stops_at_its_checkpoint_while_events_keep_coming(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from trustplane.audit import export as export_module
+    from trustplane.audit import checkpoints as checkpoints_module
 
     tenant = bootstrap_tenant(session_factory)
-    original = export_module._fresh_checkpoint
+    original = checkpoints_module.fresh_checkpoint
 
     def then_more(*args: object, **kwargs: object) -> object:
         checkpoint = original(*args, **kwargs)  # type: ignore[arg-type]
         grow(session_factory, settings, tenant.id, 2)  # appended while the export runs
         return checkpoint
 
-    monkeypatch.setattr(export_module, "_fresh_checkpoint", then_more)
+    monkeypatch.setattr(checkpoints_module, "fresh_checkpoint", then_more)
     size = export(session_factory, settings, tenant.id, tmp_path / "out")
     report = verify_export(tmp_path / "out")
     assert report.ok, report.failures

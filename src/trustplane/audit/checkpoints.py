@@ -102,6 +102,18 @@ def latest_or_create(
     latest = latest_checkpoint(session, tenant_id)
     if latest is not None:
         return latest
+    return fresh_checkpoint(session, tenant_id, signer, ledger_name)
+
+
+def fresh_checkpoint(
+    session: Session, tenant_id: str, signer: Signer, ledger_name: str
+) -> LedgerCheckpoint:
+    """A checkpoint of the ledger as it is now, signed if its size has none yet.
+
+    A writer session signs in its own transaction (holding the ledger head lock until the
+    caller commits); any other session has it signed in a short transaction of its own,
+    committed at once, so appends never wait for a reader.
+    """
     if is_writer(session):
         return create_checkpoint(session, tenant_id, signer, ledger_name)
     with Session(bind=session.get_bind(), expire_on_commit=False) as side:

@@ -20,7 +20,7 @@ from trustplane.audit.ledger import LedgerCorruption
 from trustplane.audit.models import AuditEvent, LedgerCheckpoint
 from trustplane.audit.notes import Signer
 from trustplane.audit.verify import CHECKPOINT, CHECKPOINTS, EVENTS, PUBLIC_KEY
-from trustplane.db.session import begin_write, is_writer, scope_to_tenant
+from trustplane.db.session import is_writer
 from trustplane.errors import InvalidInput
 
 BATCH = 5_000
@@ -41,10 +41,8 @@ def export_ledger(
 ) -> ExportResult:
     """Write the tenant's ledger to ``directory``, which must not exist or be empty.
 
-    A writer session signs the fresh checkpoint in its own transaction (so it holds the ledger
-    head lock until the caller commits); any other session has it signed in a short
-    transaction of its own, committed at once, so appends never wait for the export. The
-    session must be scoped to the tenant.
+    The fresh checkpoint is signed as :func:`~trustplane.audit.checkpoints.fresh_checkpoint`
+    says. The session must be scoped to the tenant.
     """
     folder = Path(directory)
     if not is_writer(session) and session.in_transaction():  # its snapshot (SQLite) could
@@ -52,7 +50,7 @@ def export_ledger(
             "export_ledger needs a writer session or one not yet in a transaction"
         )
     _claim_folder(folder)
-    checkpoint = _fresh_checkpoint(session, tenant_id, signer, ledger_name)
+    checkpoint = ledger_checkpoints.fresh_checkpoint(session, tenant_id, signer, ledger_name)
     written = _write_events(session, tenant_id, checkpoint.size, folder / EVENTS)
     stored = _write_checkpoints(session, tenant_id, checkpoint, folder / CHECKPOINTS)
     (folder / PUBLIC_KEY).write_text(signer.verifier().key_string() + "\n", encoding="utf-8")
@@ -68,19 +66,6 @@ def _claim_folder(folder: Path) -> None:
         raise InvalidInput(f"{folder} exists and is not an empty folder; choose a new one")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CHECKPOINTS).mkdir()
-
-
-def _fresh_checkpoint(
-    session: Session, tenant_id: str, signer: Signer, ledger_name: str
-) -> LedgerCheckpoint:
-    if is_writer(session):
-        return ledger_checkpoints.create_checkpoint(session, tenant_id, signer, ledger_name)
-    with Session(bind=session.get_bind(), expire_on_commit=False) as side:
-        scope_to_tenant(side, tenant_id)
-        begin_write(side)
-        checkpoint = ledger_checkpoints.create_checkpoint(side, tenant_id, signer, ledger_name)
-        side.commit()
-    return checkpoint
 
 
 def _write_events(session: Session, tenant_id: str, size: int, path: Path) -> int:

@@ -192,7 +192,14 @@ def _create_version(
         Target("dataset_version", version.id, f"{dataset.namespace}:{dataset.name}@{label}"),
         details=EventDetails(
             digests=[digest] if digest else [],
-            payload={"dataset_id": dataset.id, "version": label, "uri": uri},
+            payload={
+                "dataset_id": dataset.id,
+                "version": label,
+                "uri": uri,
+                "sensitivity": version.sensitivity,
+                "region": version.region,
+                "row_count": version.row_count,
+            },
         ),
     )
     return version
@@ -320,7 +327,9 @@ def decide(
         actor,
         action,
         Target("dataset_version", version.id, version.version),
-        details=EventDetails(digests=[version.digest], reason=data.reason),
+        details=EventDetails(
+            digests=[version.digest], reason=data.reason, payload={"status": data.decision}
+        ),
     )
     return DatasetVersionRead.model_validate(version)
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trustplane.audit import AuditActor, Target, record
+from trustplane.audit.canonical import rfc3339
 from trustplane.audit.events import EventDetails
 from trustplane.db.base import new_id, utcnow
 from trustplane.db.pagination import keyset_page
@@ -90,7 +91,19 @@ def record_run(
         Target("run", run.id, _job(run)),
         details=EventDetails(
             digests=[str(a["digest"]) for a in run.artifacts if a.get("digest")],
-            payload={"inputs": inputs, "outputs": outputs, "commit": commit_sha},
+            # what the run was, so the ledger alone can tell who trained what on which code
+            payload={
+                "inputs": inputs,
+                "outputs": outputs,
+                "commit": commit_sha,
+                "code_repo": code_repo,
+                "env_fingerprint": env_fingerprint,
+                "parameters": run.parameters,
+                "metrics": run.metrics,
+                "status": status,
+                "started_at": rfc3339(started_at) if started_at else None,
+                "ended_at": rfc3339(ended_at) if ended_at else None,
+            },
         ),
     )
     return run

@@ -30,6 +30,7 @@ from trustplane.errors import (
 )
 from trustplane.identity.actor import Actor
 from trustplane.identity.models import Environment
+from trustplane.policy.schemas import DecisionRead
 from trustplane.registry import evidence, pointers, release, versions
 from trustplane.registry.gate import DEFAULT_GATE, TransitionFacts, TransitionGate, Verdict
 from trustplane.registry.lifecycle import (
@@ -114,8 +115,8 @@ def transition(
         ),
     )
     _enforce(gate.may(facts), facts)
-    _govern(session, actor, model, version, env, action, data)
-    _apply(session, actor, model, version, facts)
+    decision = _govern(session, actor, model, version, env, action, data)
+    _apply(session, actor, model, version, facts, _release_facts(data, env, decision))
     if action is Action.APPROVE:
         release.record_lifecycle_approval(session, actor, version, model, data.intent)
     return versions.read(session, version)
@@ -129,17 +130,46 @@ def _govern(
     env: Environment | None,
     action: Action,
     data: TransitionRequest,
-) -> None:
+) -> DecisionRead | None:
     """The policy checkpoints of the lifecycle: submit and promote; approve checks duties."""
     if action is Action.SUBMIT:
         ask = release.Ask("submit", version, model, None)
-        release.require(session, actor, ask, action="model.submit")
-    elif action is Action.APPROVE:
+        return release.require(session, actor, ask, action="model.submit")
+    if action is Action.APPROVE:
         release.check_separation(session, actor, version, "approve")
     elif action is Action.PROMOTE:
         promotion = release.Promotion(data.intent, data.category, data.justification)
         ask = release.Ask("promote", version, model, env, promotion)
-        release.require(session, actor, ask, action="model.promote")
+        return release.require(session, actor, ask, action="model.promote")
+    return None
+
+
+def _release_facts(
+    data: TransitionRequest, env: Environment | None, decision: DecisionRead | None
+) -> dict[str, Any]:
+    """What a promotion's event adds, so the ledger alone tells the release (docs/evidence.md).
+
+    A promotion is a release, named ``rel_<ulid>`` after its transition ``tr_<ulid>``.
+    """
+    if env is None:
+        return {"decision_id": decision.id} if decision is not None else {}
+    return {
+        "release_id": release_id_of(new_id("tr")),
+        "decision_id": decision.id if decision is not None else None,
+        "region": env.region,
+        "category": data.category,
+        "justification": data.justification,
+        "replaces": data.replaces,
+    }
+
+
+def release_id_of(transition_id: str) -> str:
+    """A promotion's release id: its transition id under the ``rel_`` prefix."""
+    return "rel_" + transition_id.removeprefix("tr_")
+
+
+def transition_id_of(release_id: str) -> str:
+    return "tr_" + release_id.removeprefix("rel_")
 
 
 def _expected(if_match: str | None) -> str:
@@ -192,7 +222,12 @@ def _enforce(verdict: Verdict, facts: TransitionFacts) -> None:
 
 
 def _apply(
-    session: Session, actor: Actor, model: Model, version: ModelVersion, facts: TransitionFacts
+    session: Session,
+    actor: Actor,
+    model: Model,
+    version: ModelVersion,
+    facts: TransitionFacts,
+    extra: dict[str, Any],
 ) -> None:
     now = utcnow()
     event = record(
@@ -204,7 +239,13 @@ def _apply(
             environment=facts.environment,
             digests=[version.artifact_digest],
             intent=facts.intent,
-            payload={"model_id": model.id, "from": facts.from_state, "to": facts.to_state},
+            payload={
+                "model_id": model.id,
+                "from": facts.from_state,
+                "to": facts.to_state,
+                "version": version.version,
+                **extra,
+            },
         ),
     )
     change = pointers.Change(facts.action.value, actor.principal_id, facts.intent, event.id, now)
@@ -223,7 +264,8 @@ def _apply(
     if facts.action is Action.REINSTATE:
         values["suspended_from"] = None
     _bump(session, version, values)
-    _log(session, actor, version, facts.action.value, facts, change)
+    release = extra.get("release_id")
+    _log(session, actor, version, facts.action.value, facts, change, release)
 
 
 def _bump(session: Session, version: ModelVersion, values: dict[str, object]) -> None:
@@ -292,10 +334,11 @@ def _log(
     action: str,
     facts: TransitionFacts,
     change: pointers.Change,
+    release_id: str | None = None,
 ) -> None:
     session.add(
         ModelTransition(
-            id=new_id("tr"),
+            id=transition_id_of(release_id) if release_id else new_id("tr"),
             tenant_id=version.tenant_id,
             model_id=version.model_id,
             model_version_id=version.id,

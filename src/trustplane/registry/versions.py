@@ -106,7 +106,16 @@ def create(
         "model.version",
         Target("model_version", version.id, f"{model.name}@{number}"),
         details=EventDetails(
-            digests=[data.artifact_digest], payload={"model_id": model.id, "run_id": data.run_id}
+            digests=[data.artifact_digest],
+            # the recorded checks travel with the event: reconstruction reads no database
+            payload={
+                "model_id": model.id,
+                "run_id": data.run_id,
+                "version": number,
+                "artifact_uri": version.artifact_uri,
+                "metrics": version.metrics,
+                "evaluations": version.evaluations,
+            },
         ),
     )
     return to_read(version, [])
