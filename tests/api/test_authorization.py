@@ -250,6 +250,7 @@ REGISTRY_ROUTES = {
     ("GET", "/api/v1/model-versions/{version_id}"): "model.read",
     ("GET", "/api/v1/model-versions/{version_id}/completeness"): "model.read",
     ("GET", "/api/v1/model-versions/{version_id}/history"): "model.read",
+    ("GET", "/api/v1/model-versions/{version_id}/card"): "model.read",
     ("PUT", "/api/v1/model-versions/{version_id}/tags/{key}"): "model.register",
     ("POST", "/api/v1/model-versions/{version_id}/submit"): "model.submit",
     ("POST", "/api/v1/model-versions/{version_id}/validate"): "model.validate",
@@ -322,3 +323,22 @@ def test_registry_routes_declare_their_permissions(tmp_path: Any) -> None:
         for method in e.methods
     }
     assert declared == REGISTRY_ROUTES
+
+
+EVIDENCE_ROUTES = {
+    ("GET", "/api/v1/releases"): "model.read",
+    ("GET", "/api/v1/releases/{release_id}"): "model.read",
+    ("GET", "/api/v1/releases/{release_id}/evidence"): "audit.read",
+    ("GET", "/api/v1/evidence/public-key"): "audit.read",
+}
+
+
+def test_evidence_routes_declare_their_permissions(tmp_path: Any) -> None:
+    app = create_app(Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    declared = {
+        (method, e.path): e.declared
+        for e in api_routes(app)
+        if e.path.startswith(("/api/v1/releases", "/api/v1/evidence"))
+        for method in e.methods
+    }
+    assert declared == EVIDENCE_ROUTES

@@ -24,7 +24,7 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 def test_database_is_at_head(engine: Engine) -> None:
     status = schema_status(engine)
     assert status.ready
-    assert status.current == head_revision() == "0005_policy"
+    assert status.current == head_revision() == "0006_model_limitations"
 
 
 def test_upgrade_to_the_ledger_hashes_existing_events(tmp_path: Path) -> None:

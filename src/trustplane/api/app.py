@@ -16,6 +16,8 @@ from trustplane.api.middleware import EdgeMiddleware
 from trustplane.api.routes import (
     approvals,
     audit,
+    cards,
+    evidence,
     health,
     identity,
     lineage,
@@ -83,7 +85,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (identity, audit, oidc, registry, model_registry, lineage, policy, approvals):
+    for module in (
+        identity,
+        audit,
+        oidc,
+        registry,
+        model_registry,
+        lineage,
+        policy,
+        approvals,
+        cards,
+        evidence,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

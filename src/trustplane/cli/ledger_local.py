@@ -11,9 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
 
-from trustplane.cli.output import EXIT_DENIED, EXIT_USAGE, console, emit_json, err_console, fail
+from trustplane.cli.output import (
+    EXIT_DENIED,
+    EXIT_USAGE,
+    console,
+    emit_json,
+    exit_on_failures,
+    fail,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -112,7 +118,7 @@ def verify(
             highlight=False,
             markup=False,
         )
-    _exit_on_failures(report.ok, report.failures, as_json)
+    exit_on_failures(report.ok, report.failures, as_json)
 
 
 def fsck(
@@ -165,20 +171,7 @@ def fsck(
             highlight=False,
             markup=False,
         )
-    _exit_on_failures(report.ok, report.problems, as_json)
-
-
-def _exit_on_failures(ok: bool, failures: list[str], as_json: bool) -> None:
-    """Failures on stderr, the first one (the first bad leaf or checkpoint) first; exit 1."""
-    if ok:
-        return
-    if not as_json:
-        err_console.print(
-            f"[bold red]error:[/] {escape(failures[0])}", highlight=False, soft_wrap=True
-        )
-        for line in failures[1:]:
-            err_console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(EXIT_DENIED)
+    exit_on_failures(report.ok, report.problems, as_json)
 
 
 def _read_key(path: Path) -> str:

@@ -15,7 +15,9 @@ except ImportError:  # pragma: no cover - depends on the installed Typer
 from trustplane.cli import (
     access,
     audit,
+    cards,
     context,
+    evidence,
     gate,
     identity,
     ledger_local,
@@ -60,11 +62,15 @@ app.add_typer(registry_commands.run_app, name="run")
 app.add_typer(model_commands.model_app, name="model")
 model_commands.model_app.command("approvals")(signoffs.approvals)
 model_commands.model_app.command("sign-off")(signoffs.sign_off)
+model_commands.model_app.command("card")(cards.card)
 app.add_typer(policy.policy_app, name="policy")
 app.add_typer(policy.decisions_app, name="decisions")
 app.add_typer(waivers.waivers_app, name="waivers")
 app.command("gate")(gate.gate)
 app.add_typer(lineage.lineage_app, name="lineage")
+app.add_typer(evidence.releases_app, name="releases")
+app.add_typer(evidence.evidence_app, name="evidence")
+app.command("reconstruct")(evidence.reconstruct)
 
 
 def run() -> None:

@@ -54,17 +54,21 @@ def model_register(
     owner: str | None = typer.Option(None, "--owner"),
     intended_use: str | None = typer.Option(None, "--intended-use"),
     out_of_scope: list[str] | None = typer.Option(None, "--out-of-scope", help="Repeatable."),
+    limitation: list[str] | None = typer.Option(
+        None, "--limitation", help="A known limitation, shown on the model card. Repeatable."
+    ),
     risk_tier: str | None = typer.Option(None, "--risk-tier", help="low|medium|high|critical"),
     business_unit: str | None = typer.Option(None, "--business-unit"),
     regulatory_tag: list[str] | None = typer.Option(None, "--regulatory-tag"),
     description: str | None = typer.Option(None, "--description"),
     as_json: bool = json_option(),
 ) -> None:
-    """Register a model with its owner, intended use and risk tier."""
+    """Register a model with its owner, intended use, limitations and risk tier."""
     fields: dict[str, Any] = {
         "owner": owner,
         "intended_use": intended_use,
         "out_of_scope_uses": out_of_scope or None,
+        "limitations": limitation or None,
         "risk_tier": risk_tier,
         "business_unit": business_unit,
         "regulatory_tags": regulatory_tag or None,

@@ -42,3 +42,16 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one line on stderr and exit with ``code``."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def exit_on_failures(ok: bool, failures: list[str], as_json: bool) -> None:
+    """Failures on stderr, the first one (the first bad leaf or check) first; exit 1."""
+    if ok:
+        return
+    if not as_json:
+        err_console.print(
+            f"[bold red]error:[/] {escape(failures[0])}", highlight=False, soft_wrap=True
+        )
+        for line in failures[1:]:
+            err_console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_DENIED)

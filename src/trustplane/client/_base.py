@@ -115,6 +115,20 @@ class BaseClient:
             snippet = " ".join(response.text.split())[:120]
             raise UnexpectedResponse(response.status_code, snippet or "empty body") from None
 
+    def get_text(self, path: str, accept: str, **params: Any) -> str:
+        """A GET under ``/api/v1`` whose answer is text (a key, a card), not JSON."""
+        url = f"{self.base_url}{API_PREFIX}{path}"
+        headers = {**self._headers(None), "Accept": f"{accept}, application/problem+json"}
+        try:
+            response = self._http.get(url, params=_query(params), headers=headers)
+        except httpx.TimeoutException:
+            raise ConnectionFailed(self.base_url, "no answer in time") from None
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            raise ConnectionFailed(self.base_url, str(exc) or type(exc).__name__) from None
+        if not response.is_success:
+            raise from_response(response)
+        return response.text
+
     def _get(self, model: type[M], path: str, **params: Any) -> M:
         return model.from_api(self.request("GET", path, params=params))
 

@@ -201,7 +201,8 @@ class RegistryMethods(BaseClient):
     def register_model(
         self, name: str, *, idempotency_key: str | None = None, **fields: Any
     ) -> ModelRead:
-        """Register a model; ``fields``: owner, intended_use, risk_tier, out_of_scope_uses..."""
+        """Register a model; ``fields``: owner, intended_use, risk_tier, out_of_scope_uses,
+        limitations (a list of known limitations, shown on the model card)..."""
         return self._post(ModelRead, "/models", {"name": name, **fields}, idempotency_key)
 
     def get_model(self, model: str) -> ModelRead:

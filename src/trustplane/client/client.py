@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from trustplane.client._access import AccessMethods
+from trustplane.client._cards import CardMethods
+from trustplane.client._evidence import EvidenceMethods
 from trustplane.client._identity import IdentityMethods
 from trustplane.client._ledger import LedgerMethods
 from trustplane.client._lineage import LineageMethods
@@ -19,6 +21,8 @@ class TrustplaneClient(
     LineageMethods,
     RegistryMethods,
     PolicyMethods,
+    EvidenceMethods,
+    CardMethods,
 ):
     """A thin, typed wrapper over the HTTP API: every rule is the server's, none is here.
 

@@ -91,6 +91,7 @@ class ModelRead(ApiModel):
     owner: str | None
     intended_use: str | None
     out_of_scope_uses: list[str]
+    limitations: list[str] = Field(default_factory=list)  # older servers do not send it
     risk_tier: str | None
     business_unit: str | None
     regulatory_tags: list[str]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,7 @@ def register(session: Session, actor: AuditActor, data: ModelCreate) -> ModelRea
         owner=data.owner,
         intended_use=data.intended_use,
         out_of_scope_uses=list(data.out_of_scope_uses),
+        limitations=list(data.limitations),
         risk_tier=data.risk_tier,
         business_unit=data.business_unit,
         regulatory_tags=list(data.regulatory_tags),
@@ -41,9 +44,23 @@ def register(session: Session, actor: AuditActor, data: ModelCreate) -> ModelRea
         actor,
         "model.register",
         Target("model", model.id, model.name),
-        details=EventDetails(payload={"risk_tier": data.risk_tier, "owner": data.owner}),
+        details=EventDetails(payload=_as_entered(data)),
     )
     return ModelRead.model_validate(model)
+
+
+def _as_entered(data: ModelCreate) -> dict[str, Any]:
+    """What the registrant stated, so the audit trail alone tells the model's purpose."""
+    return {
+        "description": data.description,
+        "owner": data.owner,
+        "intended_use": data.intended_use,
+        "out_of_scope_uses": list(data.out_of_scope_uses),
+        "limitations": list(data.limitations),
+        "risk_tier": data.risk_tier,
+        "business_unit": data.business_unit,
+        "regulatory_tags": list(data.regulatory_tags),
+    }
 
 
 def get(session: Session, actor: AuditActor, ref: str) -> ModelRead:

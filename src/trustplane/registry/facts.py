@@ -77,6 +77,7 @@ def build(
             "owner": model.owner,
             "intended_use": model.intended_use,
             "out_of_scope_uses": list(model.out_of_scope_uses or []),
+            "limitations": list(model.limitations or []),
             "risk_tier": model.risk_tier,
             "business_unit": model.business_unit,
             "regulatory_tags": list(model.regulatory_tags or []),

@@ -154,6 +154,8 @@ class Model(Base):
     owner: Mapped[str | None] = mapped_column(String(200))
     intended_use: Mapped[str | None] = mapped_column(Text)
     out_of_scope_uses: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Known limitations, as entered at registration (shown on the model card).
+    limitations: Mapped[list[str]] = mapped_column(JSONType, default=list)
     risk_tier: Mapped[str | None] = mapped_column(String(16))  # low | medium | high | critical
     business_unit: Mapped[str | None] = mapped_column(String(200))
     regulatory_tags: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -24,6 +24,7 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whi
 Namespace = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 Intent = Annotated[str, StringConstraints(min_length=3, max_length=2000, strip_whitespace=True)]
 Text = Annotated[str, Field(max_length=4000)]
+Limitation = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 RiskTier = Literal["low", "medium", "high", "critical"]
 Decision = Literal["approved", "rejected"]
 RunStatus = Literal["running", "completed", "failed", "aborted"]
@@ -194,6 +195,7 @@ class ModelCreate(Input):
     owner: Label | None = None
     intended_use: Text | None = None
     out_of_scope_uses: list[Label] = Field(default_factory=list, max_length=100)
+    limitations: list[Limitation] = Field(default_factory=list, max_length=100)
     risk_tier: RiskTier | None = None
     business_unit: Label | None = None
     regulatory_tags: list[Label] = Field(default_factory=list, max_length=100)
@@ -206,6 +208,7 @@ class ModelRead(Output):
     owner: str | None
     intended_use: str | None
     out_of_scope_uses: list[str]
+    limitations: list[str]
     risk_tier: str | None
     business_unit: str | None
     regulatory_tags: list[str]

@@ -1,0 +1,1 @@
+"""Evidence: signed release bundles, model cards and the reconstruction of a release."""
