@@ -82,6 +82,19 @@ class BaseClient:
             headers["Idempotency-Key"] = idempotency_key
         return headers
 
+    def exchange(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send one request under ``/api/v1``; a problem answer or no answer at all raises."""
+        url = f"{self.base_url}{API_PREFIX}{path}"
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException:
+            raise ConnectionFailed(self.base_url, "no answer in time") from None
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            raise ConnectionFailed(self.base_url, str(exc) or type(exc).__name__) from None
+        if not response.is_success:
+            raise from_response(response)
+        return response
+
     def request(
         self,
         method: str,
@@ -92,42 +105,19 @@ class BaseClient:
         idempotency_key: str | None = None,
     ) -> Any:
         """Send one request under ``/api/v1`` and return its parsed JSON, or raise."""
-        url = f"{self.base_url}{API_PREFIX}{path}"
-        try:
-            response = self._http.request(
-                method,
-                url,
-                params=_query(params or {}),
-                json=json,
-                headers=self._headers(idempotency_key),
-            )
-        except httpx.TimeoutException:
-            raise ConnectionFailed(self.base_url, "no answer in time") from None
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
-            raise ConnectionFailed(self.base_url, str(exc) or type(exc).__name__) from None
-        if not response.is_success:
-            raise from_response(response)
-        if response.status_code == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            snippet = " ".join(response.text.split())[:120]
-            raise UnexpectedResponse(response.status_code, snippet or "empty body") from None
+        response = self.exchange(
+            method,
+            path,
+            params=_query(params or {}),
+            json=json,
+            headers=self._headers(idempotency_key),
+        )
+        return parsed(response)
 
     def get_text(self, path: str, accept: str, **params: Any) -> str:
         """A GET under ``/api/v1`` whose answer is text (a key, a card), not JSON."""
-        url = f"{self.base_url}{API_PREFIX}{path}"
         headers = {**self._headers(None), "Accept": f"{accept}, application/problem+json"}
-        try:
-            response = self._http.get(url, params=_query(params), headers=headers)
-        except httpx.TimeoutException:
-            raise ConnectionFailed(self.base_url, "no answer in time") from None
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
-            raise ConnectionFailed(self.base_url, str(exc) or type(exc).__name__) from None
-        if not response.is_success:
-            raise from_response(response)
-        return response.text
+        return self.exchange("GET", path, params=_query(params), headers=headers).text
 
     def _get(self, model: type[M], path: str, **params: Any) -> M:
         return model.from_api(self.request("GET", path, params=params))
@@ -154,6 +144,17 @@ class BaseClient:
             if not page.next_cursor or page.next_cursor == cursor:
                 return
             cursor = page.next_cursor
+
+
+def parsed(response: httpx.Response) -> Any:
+    """The JSON of a successful answer (None if it has no body)."""
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        snippet = " ".join(response.text.split())[:120]
+        raise UnexpectedResponse(response.status_code, snippet or "empty body") from None
 
 
 def _jsonable(value: Any) -> Any:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
-
-from trustplane.client._base import API_PREFIX, BaseClient
-from trustplane.client.errors import ConnectionFailed, UnexpectedResponse, from_response
+from trustplane.client._base import BaseClient
+from trustplane.client.errors import UnexpectedResponse
 from trustplane.client.models import CheckpointRead, ConsistencyProof, InclusionProof, Page
 
 
@@ -57,18 +55,9 @@ class LedgerMethods(BaseClient):
 
     def public_key(self) -> str:
         """The C2SP verifier key string (``<name>+<key id>+<base64 key>``) of the ledger."""
-        url = f"{self.base_url}{API_PREFIX}/audit/public-key"
-        headers = {**self._headers(None), "Accept": "text/plain"}
-        try:
-            response = self._http.get(url, headers=headers)
-        except httpx.TimeoutException:
-            raise ConnectionFailed(self.base_url, "no answer in time") from None
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
-            raise ConnectionFailed(self.base_url, str(exc) or type(exc).__name__) from None
-        if not response.is_success:
-            raise from_response(response)
-        key = response.text.strip()
+        text = self.get_text("/audit/public-key", "text/plain")
+        key = text.strip()
         if not key or any(char.isspace() for char in key):
-            snippet = " ".join(response.text.split())[:120]
-            raise UnexpectedResponse(response.status_code, snippet or "empty body")
+            snippet = " ".join(text.split())[:120]
+            raise UnexpectedResponse(200, snippet or "empty body")
         return key

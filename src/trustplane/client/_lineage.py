@@ -12,10 +12,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import httpx
-
-from trustplane.client._base import API_PREFIX, BaseClient, segment
-from trustplane.client.errors import ConnectionFailed, UnexpectedResponse, from_response
+from trustplane.client._base import BaseClient, parsed, segment
 from trustplane.client.models import (
     LineageAffectedVersion,
     LineageCompleteness,
@@ -166,18 +163,5 @@ class LineageMethods(BaseClient):
         if compress:
             body = gzip.compress(body)
             headers["Content-Encoding"] = "gzip"
-        try:
-            response = self._http.post(
-                f"{self.base_url}{API_PREFIX}/lineage", content=body, headers=headers
-            )
-        except httpx.TimeoutException:
-            raise ConnectionFailed(self.base_url, "no answer in time") from None
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
-            raise ConnectionFailed(self.base_url, str(exc) or type(exc).__name__) from None
-        if not response.is_success:
-            raise from_response(response)
-        try:
-            return OpenLineageResult.from_api(response.json())
-        except ValueError:
-            snippet = " ".join(response.text.split())[:120]
-            raise UnexpectedResponse(response.status_code, snippet or "empty body") from None
+        response = self.exchange("POST", "/lineage", content=body, headers=headers)
+        return OpenLineageResult.from_api(parsed(response))

@@ -10,10 +10,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-import httpx
-
-from trustplane.client._base import API_PREFIX, BaseClient, segment
-from trustplane.client.errors import ConnectionFailed, UnexpectedResponse, from_response
+from trustplane.client._base import BaseClient, parsed, segment
+from trustplane.client.errors import UnexpectedResponse
 from trustplane.client.models import ApiModel, Page
 from trustplane.client.registry_models import (
     CompletenessReport,
@@ -326,21 +324,8 @@ class RegistryMethods(BaseClient):
 
     def _send(self, method: str, path: str, payload: Any, extra_headers: Mapping[str, str]) -> Any:
         """Like ``request``, with extra headers (If-Match)."""
-        url = f"{self.base_url}{API_PREFIX}{path}"
         headers = {**self._headers(None), **extra_headers}
-        try:
-            response = self._http.request(method, url, json=payload, headers=headers)
-        except httpx.TimeoutException:
-            raise ConnectionFailed(self.base_url, "no answer in time") from None
-        except (httpx.TransportError, httpx.InvalidURL) as exc:
-            raise ConnectionFailed(self.base_url, str(exc) or type(exc).__name__) from None
-        if not response.is_success:
-            raise from_response(response)
-        try:
-            return response.json()
-        except ValueError:
-            snippet = " ".join(response.text.split())[:120]
-            raise UnexpectedResponse(response.status_code, snippet or "empty body") from None
+        return parsed(self.exchange(method, path, json=payload, headers=headers))
 
 
 def _parse_list(model: type[M], data: Any) -> list[M]:

@@ -16,15 +16,12 @@ from trustplane.audit.canonical import rfc3339
 from trustplane.db.pagination import keyset_page
 from trustplane.errors import NotFound
 from trustplane.evidence.schemas import ReleaseRead
-from trustplane.evidence.story import AFTER_ACTIONS
+from trustplane.evidence.story import AFTER_ACTIONS, DATASET_KEYS, FEATURE_KEYS
 from trustplane.identity.actor import Actor
 from trustplane.identity.models import Environment
 from trustplane.policy.models import Approval, Decision, Waiver
+from trustplane.registry.facts import lineage_of
 from trustplane.registry.models import (
-    Dataset,
-    DatasetVersion,
-    Feature,
-    FeatureVersion,
     Model,
     ModelTransition,
     ModelVersion,
@@ -34,7 +31,6 @@ from trustplane.registry.repository import (
     environment_by_name,
     resolve_model,
     tenant_of,
-    trained_on,
 )
 from trustplane.registry.transitions import release_id_of, transition_id_of
 
@@ -202,19 +198,7 @@ def _training(session: Session, run: Run | None) -> dict[str, Any]:
     if run is None:
         keys = ("run_id", "actor", "code_repo", "commit", "env_fingerprint", "parameters")
         return {**dict.fromkeys(keys), "datasets": [], "features": []}
-    dataset_ids, feature_ids = trained_on(session, run.tenant_id, run.id)
-    datasets = session.execute(
-        select(DatasetVersion, Dataset.name)
-        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
-        .where(DatasetVersion.id.in_(dataset_ids))
-        .order_by(DatasetVersion.id)
-    ).all()
-    features = session.execute(
-        select(FeatureVersion, Feature.name)
-        .join(Feature, Feature.id == FeatureVersion.feature_id)
-        .where(FeatureVersion.id.in_(feature_ids))
-        .order_by(FeatureVersion.id)
-    ).all()
+    lineage = lineage_of(session, run)
     return {
         "run_id": run.id,
         "actor": run.actor_id,
@@ -222,31 +206,13 @@ def _training(session: Session, run: Run | None) -> dict[str, Any]:
         "commit": run.commit_sha,
         "env_fingerprint": run.env_fingerprint,
         "parameters": dict(run.parameters),
-        "datasets": [
-            {
-                "id": dv.id,
-                "name": name,
-                "version": dv.version,
-                "digest": dv.digest,
-                "sensitivity": dv.sensitivity,
-                "region": dv.region,
-                "approval_status": dv.approval_status,
-                "approved_by": dv.approved_by,
-                "flagged_for_removal": dv.flagged_for_removal,
-            }
-            for dv, name in datasets
-        ],
-        "features": [
-            {
-                "id": fv.id,
-                "name": name,
-                "version": fv.version,
-                "review_status": fv.review_status,
-                "deprecated": fv.deprecated,
-            }
-            for fv, name in features
-        ],
+        "datasets": [_only(d, DATASET_KEYS) for d in lineage["datasets"]],
+        "features": [_only(f, FEATURE_KEYS) for f in lineage["features"]],
     }
+
+
+def _only(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: item[key] for key in keys}
 
 
 def _approvals(

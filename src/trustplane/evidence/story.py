@@ -22,6 +22,20 @@ AFTER_ACTIONS = frozenset(
     {"promote", "deprecate", "retire", "suspend", "reinstate", "replaced", "reject"}
 )
 
+#: The fields of a dataset or feature version in a story, from either source.
+DATASET_KEYS = (
+    "id",
+    "name",
+    "version",
+    "digest",
+    "sensitivity",
+    "region",
+    "approval_status",
+    "approved_by",
+    "flagged_for_removal",
+)
+FEATURE_KEYS = ("id", "name", "version", "review_status", "deprecated")
+
 Lines = Callable[[], Iterator[bytes]]
 
 
@@ -209,14 +223,7 @@ def _training(
         "parameters": payload.get("parameters"),
         "datasets": [_dataset(events, d) for d in lineage.get("datasets") or []],
         "features": [
-            {
-                "id": f.get("id"),
-                "name": f.get("name"),
-                "version": f.get("version"),
-                "review_status": f.get("review_status"),
-                "deprecated": f.get("deprecated"),
-            }
-            for f in lineage.get("features") or []
+            {key: f.get(key) for key in FEATURE_KEYS} for f in lineage.get("features") or []
         ],
     }
 

@@ -60,7 +60,7 @@ def build(
     runtime: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     run = session.get(Run, version.run_id) if version.run_id else None
-    lineage = _lineage(session, run)
+    lineage = lineage_of(session, run)
     unapproved = sum(1 for d in lineage["datasets"] if d["approval_status"] != "approved")
     report = completeness.check(
         evidence.evidence_of(version, model, run, len(lineage["datasets"]), unapproved),
@@ -129,7 +129,8 @@ def _run(run: Run | None) -> dict[str, Any] | None:
     }
 
 
-def _lineage(session: Session, run: Run | None) -> dict[str, Any]:
+def lineage_of(session: Session, run: Run | None) -> dict[str, Any]:
+    """The dataset and feature versions ``run`` read, as the fact document lists them."""
     if run is None:
         return {"datasets": [], "features": []}
     dataset_ids, feature_ids = trained_on(session, run.tenant_id, run.id)
@@ -155,6 +156,7 @@ def _lineage(session: Session, run: Run | None) -> dict[str, Any]:
                 "sensitivity": dv.sensitivity,
                 "region": dv.region,
                 "approval_status": dv.approval_status,
+                "approved_by": dv.approved_by,
                 "flagged_for_removal": dv.flagged_for_removal,
                 "flag_reason": dv.flag_reason,
             }
