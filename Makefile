@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 export TRUSTPLANE_HOME ?= $(CURDIR)/.trustplane
 
-.PHONY: demo test lint typecheck unit bench bench-ledger bench-policy clean
+.PHONY: demo test lint typecheck unit bench bench-ledger bench-policy bench-evidence clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,19 @@ $(VENV)/.dev: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-## demo: install, migrate the embedded SQLite database, bootstrap a demo tenant, serve on :8000
-demo: $(VENV)/.installed
+$(VENV)/.demo: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[demo]'
+	touch $@
+
+## demo: install (with scikit-learn), migrate the embedded SQLite database, seed tenant acme-bank
+## with a governed release story through the API (docs/demo.md), print its tokens, serve on :8000.
+## The seed is always local (TRUSTPLANE_URL cleared); run again, it keeps the data.
+demo: $(VENV)/.demo
 	$(BIN)/trustplane db upgrade
-	$(BIN)/trustplane admin bootstrap --tenant demo --existing-ok
+	TRUSTPLANE_URL= $(BIN)/trustplane demo seed
 	@echo
 	@echo "Trustplane is starting on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/docs)"
-	@echo "Try: curl -H \"Authorization: Bearer <token above>\" http://127.0.0.1:8000/api/v1/whoami"
+	@echo "Try: curl -H \"Authorization: Bearer <admin token above>\" http://127.0.0.1:8000/api/v1/whoami"
 	@echo
 	$(BIN)/trustplane serve --host 127.0.0.1 --port 8000
 
@@ -51,6 +57,10 @@ bench-ledger: $(VENV)/.dev
 ## bench-policy: policy decision latency in process and over HTTP (BENCH_ARGS=--quick: under half a minute)
 bench-policy: $(VENV)/.dev
 	$(PY) bench/policy.py $(BENCH_ARGS)
+
+## bench-evidence: evidence bundle build and verify time, 1,000 events in a 1M-event ledger (BENCH_ARGS=--quick)
+bench-evidence: $(VENV)/.dev
+	$(PY) bench/evidence.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .trustplane .mypy_cache .ruff_cache .pytest_cache

@@ -19,6 +19,7 @@ from trustplane.cli.context import (
     emit_page,
     json_option,
     limit_option,
+    when,
 )
 from trustplane.cli.output import (
     console,
@@ -60,8 +61,7 @@ def releases_list(
 
 def _show_releases(items: list[ReleaseRead]) -> None:
     rows = [
-        (r.id, r.model, r.version, r.environment, r.actor_name, r.at.isoformat(), r.intent)
-        for r in items
+        (r.id, r.model, r.version, r.environment, r.actor_name, when(r.at), r.intent) for r in items
     ]
     table("Releases", ["id", "model", "version", "env", "by", "at", "intent"], rows)
 

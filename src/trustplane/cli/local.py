@@ -13,7 +13,7 @@ from trustplane.config import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from trustplane.identity.schemas import BootstrapResult
+    from trustplane.identity.schemas import BootstrapResult, TenantCreate
 
 # Heavy modules (uvicorn, alembic, the ORM) are imported inside the commands that need them,
 # so that client commands, which share this executable, start quickly.
@@ -92,13 +92,6 @@ def bootstrap(
 
     The admin also becomes a platform admin, who may create further tenants over the API.
     """
-    from ulid import ULID
-
-    from trustplane.audit import Origin
-    from trustplane.db.session import make_session_factory, unit_of_work
-    from trustplane.errors import Conflict, TrustplaneError
-    from trustplane.identity import tenants
-    from trustplane.identity.actor import Actor
     from trustplane.identity.schemas import TenantCreate
 
     cfg = settings()
@@ -106,6 +99,23 @@ def bootstrap(
         data = TenantCreate(name=tenant, admin_name=admin)
     except ValidationError as exc:
         fail(f"invalid tenant name '{tenant}': {exc.errors()[0]['msg']}")
+    result, token = create_or_reissue(cfg, data, existing_ok=existing_ok)
+    _print_bootstrap(result, token, tenant, as_json)
+
+
+def create_or_reissue(
+    cfg: Settings, data: TenantCreate, *, existing_ok: bool
+) -> tuple[BootstrapResult | None, str]:
+    """Create the tenant with its admin (a platform admin) and return a token; if it exists
+    and ``existing_ok``, issue its admin a fresh token (the result is then None)."""
+    from ulid import ULID
+
+    from trustplane.audit import Origin
+    from trustplane.db.session import make_session_factory, unit_of_work
+    from trustplane.errors import Conflict, TrustplaneError
+    from trustplane.identity import tenants
+    from trustplane.identity.actor import Actor
+
     engine = ready_engine(cfg)
     actor = Actor.local_system(Origin(correlation_id=f"cli-{ULID()}"))
     try:
@@ -114,17 +124,17 @@ def bootstrap(
                 result = tenants.create_tenant(
                     session, actor, data, token_ttl_days=cfg.token_ttl_days, platform_admin=True
                 )
-                token = result.token.token
+                return result, result.token.token
             except Conflict:
                 if not existing_ok:
                     raise
-                token = tenants.reissue_admin_token(session, actor, tenant, cfg.token_ttl_days)
-                result = None
+                return None, tenants.reissue_admin_token(
+                    session, actor, data.name, cfg.token_ttl_days
+                )
     except TrustplaneError as exc:
         fail(exc.detail, EXIT_DENIED)
     finally:
         engine.dispose()
-    _print_bootstrap(result, token, tenant, as_json)
 
 
 def _print_bootstrap(

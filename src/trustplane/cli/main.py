@@ -17,6 +17,7 @@ from trustplane.cli import (
     audit,
     cards,
     context,
+    demo,
     evidence,
     gate,
     identity,
@@ -42,6 +43,7 @@ app = typer.Typer(
 app.command("serve")(local.serve)
 app.add_typer(local.db_app, name="db")
 app.add_typer(local.admin_app, name="admin")
+app.add_typer(demo.demo_app, name="demo")
 app.callback()(context.global_options)
 app.command("whoami")(identity.whoami)
 app.add_typer(identity.tenants_app, name="tenants")
