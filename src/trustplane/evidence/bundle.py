@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import trustplane
@@ -119,17 +119,24 @@ def _targets(session: Session, tenant: str, story: dict[str, Any]) -> dict[str, 
 def _events(
     session: Session, tenant: str, targets: dict[str, list[str]], size: int
 ) -> list[tuple[int, str]]:
-    wanted = [
-        and_(AuditEvent.target_kind == kind, AuditEvent.target_id.in_(ids))
-        for kind, ids in targets.items()
-        if ids
-    ]
-    rows = session.execute(
-        select(AuditEvent.seq, AuditEvent.leaf)
-        .where(AuditEvent.tenant_id == tenant, AuditEvent.seq < size, or_(*wanted))
-        .order_by(AuditEvent.seq)
-    )
-    return [(int(seq), leaf) for seq, leaf in rows]
+    """The events about ``targets`` among the first ``size`` leaves, in ledger order.
+
+    One query per kind of target, each an index lookup on (tenant, kind, id): a single query
+    OR-ing the kinds together makes SQLite walk the tenant's whole ledger instead.
+    """
+    found: dict[int, str] = {}
+    for kind, ids in targets.items():
+        if not ids:
+            continue
+        rows = session.execute(
+            select(AuditEvent.seq, AuditEvent.leaf).where(
+                AuditEvent.tenant_id == tenant,
+                AuditEvent.target_kind == kind,
+                AuditEvent.target_id.in_(ids),
+            )
+        )
+        found |= {int(seq): leaf for seq, leaf in rows if seq < size}
+    return sorted(found.items())
 
 
 def _prove(
