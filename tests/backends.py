@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 from ulid import ULID
@@ -69,6 +70,25 @@ def postgres_database() -> Iterator[str]:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """An empty database of ``kind`` (``sqlite`` or ``postgresql``) of its own, not migrated.
+
+    PostgreSQL that does not answer skips the test, visibly, and fails it under CI.
+    """
+    if kind == "sqlite":
+        with sqlite_database(folder) as url:
+            yield url
+        return
+    problem = postgres_problem()
+    if problem is not None:
+        if in_ci():
+            pytest.fail(f"PostgreSQL tests are mandatory under CI: {problem}", pytrace=False)
+        pytest.skip(f"PostgreSQL tests SKIPPED: {problem}")
+    with postgres_database() as url:
+        yield url
 
 
 def _libpq(url: str) -> str:

@@ -10,14 +10,13 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.backends import in_ci, postgres_database, postgres_problem, sqlite_database
+from tests.backends import fresh_database
 from tests.processes import clean_env, free_port, trustplane_executable, wait_ready
 
 pytestmark = pytest.mark.server
@@ -53,22 +52,6 @@ def seed_json(env: dict[str, str]) -> dict[str, Any]:
 
 def sha256_of(path: str | Path) -> str:
     return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-@contextmanager
-def fresh_database(kind: str, folder: Path) -> Iterator[str]:
-    """An empty database (not migrated: the demo migrates it)."""
-    if kind == "sqlite":
-        with sqlite_database(folder) as url:
-            yield url
-        return
-    problem = postgres_problem()
-    if problem is not None:
-        if in_ci():
-            pytest.fail(f"PostgreSQL tests are mandatory under CI: {problem}", pytrace=False)
-        pytest.skip(f"PostgreSQL tests SKIPPED: {problem}")
-    with postgres_database() as url:
-        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.backends import in_ci, postgres_database, postgres_problem, sqlite_database
+from tests.backends import fresh_database
 from tests.cli.conftest import invoke
 from tests.evidence.kit import released
 from tests.factories import bootstrap_tenant
@@ -23,21 +21,6 @@ from trustplane.db.migrate import upgrade
 from trustplane.db.session import make_engine, make_session_factory
 
 TIMELESS = {"at"}  # a row's time and its event's time differ by microseconds
-
-
-@contextmanager
-def own_database(kind: str, folder: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        with sqlite_database(folder) as url:
-            yield url
-        return
-    problem = postgres_problem()
-    if problem is not None:
-        if in_ci():
-            pytest.fail(f"PostgreSQL tests are mandatory under CI: {problem}", pytrace=False)
-        pytest.skip(f"PostgreSQL tests SKIPPED: {problem}")
-    with postgres_database() as url:
-        yield url
 
 
 def _without_times(value: Any) -> Any:
@@ -51,7 +34,7 @@ def _without_times(value: Any) -> Any:
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_a_release_is_rebuilt_from_the_export_alone(kind: str, tmp_path: Path) -> None:
     export = tmp_path / "export"
-    with own_database(kind, tmp_path) as url:
+    with fresh_database(kind, tmp_path) as url:
         upgrade(url)
         settings = Settings(
             home=tmp_path / "home",
