@@ -138,6 +138,11 @@ def test_every_tampering_is_caught(
     decision["input_digest"] = "sha256:" + "1" * 64
     assert f"decision {decision['id']} differs" in _failures(_resign(client, statement), pem)
 
+    statement = statement_of(envelope)
+    del statement["predicate"]["ledger"]["events"][0]["leaf"]
+    statement["predicate"]["promotion"] = "not an object"
+    assert "malformed" in _failures(_resign(client, statement), pem)
+
     missing = tmp_path / "no-such-model.pkl"
     assert "no-such-model.pkl" in _failures(envelope, pem, artifact=missing)
     other_file = tmp_path / "model.pkl"
@@ -175,3 +180,33 @@ def test_the_release_story_from_the_registry(
         False,
         True,
     ]
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON document, as a path of keys and indices."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:3]):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def test_a_signed_statement_of_any_shape_gets_an_answer_never_a_crash(
+    client: TestClient, tenant: TenantCtx, story: Released
+) -> None:
+    """Whoever holds the key may sign nonsense: the verifier answers, it does not fall over."""
+    pem = public_pem(client, tenant)
+    original = statement_of(evidence(client, tenant, story.release_id))
+    places = [p for p in _paths(original) if p and p[-1] not in ("generated_at", "generator")]
+    odd_values: list[Any] = [None, 0, -1, "", "x", [], {}, True, 1.5, [None], {"a": None}]
+    for n, path in enumerate(places[:: max(len(places) // 150, 1)]):
+        statement = json.loads(json.dumps(original))
+        holder = statement
+        for key in path[:-1]:
+            holder = holder[key]
+        holder[path[-1]] = odd_values[n % len(odd_values)]
+        report = verify_envelope(_resign(client, statement), pem)  # must not raise
+        assert report.ok == (not report.failures)

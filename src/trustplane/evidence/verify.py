@@ -65,6 +65,9 @@ def verify_envelope(
         _consistency(predicate, subject, events, report)
     except _Stop:
         pass
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        # a bundle is outside input: whatever shape it has, the answer is a failure, not a crash
+        report.failures.append(f"the bundle is malformed ({type(exc).__name__}: {exc})")
     return report
 
 
