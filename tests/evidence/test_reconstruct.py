@@ -16,6 +16,8 @@ from tests.evidence.kit import released
 from tests.factories import bootstrap_tenant
 from tests.registry.kit import API, act, ok
 from trustplane.api.app import create_app
+from trustplane.audit import merkle, notes
+from trustplane.audit.canonical import canonical_json
 from trustplane.config import Settings
 from trustplane.db.migrate import upgrade
 from trustplane.db.session import make_engine, make_session_factory
@@ -109,4 +111,34 @@ def test_reconstruct_refuses_what_it_cannot_trust(tmp_path: Path) -> None:
     refused = invoke("reconstruct", "--release", "rel_x", "--from", str(not_an_export))
     assert refused.exit_code == 1
     assert "does not verify" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_a_verified_ledger_of_foreign_shape_gets_one_line(tmp_path: Path) -> None:
+    """An export signed by its own key verifies; events Trustplane never wrote are refused."""
+    tenant = "ten_forged"
+    event = {
+        "action": "model.promote",
+        "outcome": "allowed",
+        "payload": {"release_id": "rel_forged", "model_id": 7},
+        "seq": 0,
+        "target": {"id": "mv_forged", "kind": "model_version"},
+        "tenant": tenant,
+        "time": "2026-11-23T10:00:00.000000Z",
+        "v": 1,
+    }
+    leaf = canonical_json(event)
+    signer = notes.Signer.generate("forger")
+    root = merkle.root_from_leaf_hashes([merkle.leaf_hash(leaf)])
+    note = notes.sign_checkpoint(notes.Checkpoint(f"forger/ledger/{tenant}", 1, root), signer)
+    folder = tmp_path / "export"
+    (folder / "checkpoints").mkdir(parents=True)
+    (folder / "events.jsonl").write_bytes(leaf + b"\n")
+    (folder / "checkpoint").write_text(note)
+    (folder / "checkpoints" / "1").write_text(note)
+    (folder / "public.key").write_text(signer.verifier().key_string() + "\n")
+    assert invoke("audit", "verify", str(folder)).exit_code == 0
+    refused = invoke("reconstruct", "--release", "rel_forged", "--from", str(folder))
+    assert refused.exit_code == 1, refused.stdout
+    assert "do not have the shape of Trustplane events" in refused.stderr
     assert "Traceback" not in refused.stderr

@@ -167,14 +167,14 @@ def reconstruct(
     """
     from trustplane.audit.verify import UnreadableExport
     from trustplane.evidence.reconstruct import reconstruct as rebuild
-    from trustplane.evidence.story import UnknownRelease
+    from trustplane.evidence.story import UnknownRelease, UnreadableStory
 
     pinned = _read(key_file, "key").decode("utf-8", "replace") if key_file else None
     try:
         result = rebuild(source, release, key=pinned)
     except UnreadableExport as exc:
         fail(str(exc))
-    except UnknownRelease as exc:
+    except (UnknownRelease, UnreadableStory) as exc:
         fail(str(exc), 1)
     if result.story is None:
         failures = ["the export does not verify; no story is told from it"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from trustplane.audit.verify import EVENTS, VerifyReport, verify_export
-from trustplane.evidence.story import related, tell
+from trustplane.evidence.story import UnreadableStory, related, tell
 
 
 @dataclass(frozen=True)
@@ -38,4 +38,9 @@ def reconstruct(folder: Path, release_id: str, *, key: str | None = None) -> Rec
         with path.open("rb") as handle:
             yield from handle
 
-    return Reconstruction(report, tell(related(lines, release_id), release_id))
+    try:
+        return Reconstruction(report, tell(related(lines, release_id), release_id))
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        raise UnreadableStory(
+            f"the export's events do not have the shape of Trustplane events ({exc!r})"
+        ) from exc

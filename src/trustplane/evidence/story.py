@@ -43,6 +43,10 @@ class UnknownRelease(LookupError):
     """No promotion with this release id is in the ledger."""
 
 
+class UnreadableStory(ValueError):
+    """The ledger verified, but its events do not have the shape Trustplane writes."""
+
+
 def related(lines: Lines, release_id: str) -> list[dict[str, Any]]:
     """The events of ``release_id``'s story, in ledger order. ``lines`` re-reads the ledger."""
     promote = _promotion(lines, release_id)
