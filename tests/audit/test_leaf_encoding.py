@@ -1,9 +1,10 @@
-"""The leaf encoder ``record`` uses is RFC 8785 for every value, fast path or not.
+"""The canonical encoder (``canonical_json``, which ``record`` uses) is RFC 8785 for every value.
 
-``record`` encodes plain bodies with the standard library's JSON encoder and leaves the rest
-(floats, large integers, characters outside the Basic Multilingual Plane, other types) to the
-RFC 8785 encoder. These properties hold it to the RFC 8785 encoder byte for byte, including
-refusing what RFC 8785 refuses, and a stored event with such a payload stays canonical.
+It encodes plain values with the standard library's JSON encoder, floats first put in
+ECMAScript's form, and leaves the rest (small floats, large integers, characters outside the
+Basic Multilingual Plane, other types) to the RFC 8785 encoder. These properties hold it to
+the RFC 8785 encoder byte for byte, including refusing what RFC 8785 refuses, and a stored
+event with such a payload stays canonical.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import TenantCtx
 from tests.factories import unique
 from trustplane.audit import Origin, Target, record
+from trustplane.audit.canonical import canonical_json
 from trustplane.audit.events import EventDetails, _leaf_text
 from trustplane.audit.models import AuditEvent, LedgerHead
 from trustplane.db.session import scope_to_tenant, unit_of_work
@@ -35,7 +37,30 @@ _text = st.text(
 _integers = st.integers(min_value=-(2**60), max_value=2**60) | st.sampled_from(
     [2**53 - 1, 2**53, -(2**53) + 1, -(2**53)]
 )
-_scalars = st.none() | st.booleans() | _integers | st.floats(allow_nan=True) | _text | st.just(1.0)
+_floats = st.floats(allow_nan=True) | st.sampled_from(
+    [
+        1.0,
+        -0.0,
+        100.0,
+        0.1,
+        1e-4,
+        9.99e-5,
+        1e-6,
+        1e-7,
+        1.5e-5,
+        2.0**53,
+        2.0**53 - 1,
+        4503599627370495.5,
+        1e16,
+        1e21,
+        1e22,
+        123456.789,
+        -2.5e-4,
+        5e-324,
+        1.7976931348623157e308,
+    ]
+)
+_scalars = st.none() | st.booleans() | _integers | _floats | _text
 _values = st.recursive(
     _scalars,
     lambda inner: (
@@ -66,6 +91,20 @@ def test_leaf_text_is_rfc8785(payload: dict[str, Any], name: str) -> None:
     else:
         with pytest.raises(expected):
             _leaf_text(body)
+
+
+@PROPERTIES
+@given(value=_values)
+def test_canonical_json_is_rfc8785(value: Any) -> None:
+    try:
+        expected: bytes | type[Exception] = bytes(rfc8785.dumps(value))
+    except Exception as exc:
+        expected = type(exc)
+    if isinstance(expected, bytes):
+        assert canonical_json(value) == expected
+    else:
+        with pytest.raises(expected):
+            canonical_json(value)
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,6 @@ gap, no event and no node.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -55,9 +52,6 @@ _PG_APPEND = text(
     " UPDATE ledger_heads SET size = :new_size, frontier = :new_frontier"
     " WHERE tenant_id = :tenant"
 ).bindparams(bindparam("occurred_at", type_=UTCDateTime()))
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_SAFE_INTEGER = 2**53 - 1
 
 Outcome = Literal["allowed", "denied"]
 
@@ -189,38 +183,9 @@ def _prepare(
 
 
 def _leaf_text(body: dict[str, Any]) -> tuple[str, bytes]:
-    """The event's RFC 8785 canonical JSON, as text and as the UTF-8 leaf data.
-
-    For strings, booleans, null, integers of at most 2**53 - 1 in magnitude, and lists and
-    string-keyed objects of them, the standard library's encoder with sorted keys and no ASCII
-    escaping writes exactly the RFC 8785 bytes, unless a character outside the Basic
-    Multilingual Plane makes UTF-16 key order differ from code point order. Anything else
-    (floats, large integers, other types, such characters) goes to the RFC 8785 encoder,
-    which also raises on what JSON cannot hold.
-    """
-    if _plain(body):
-        text = _ENCODER.encode(body)
-        if text.isascii():
-            return text, text.encode("ascii")
-        if not _ASTRAL.search(text):
-            with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: RFC 8785 refuses
-                return text, text.encode("utf-8")
+    """The event's RFC 8785 canonical JSON, as text and as the UTF-8 leaf data."""
     data = canonical_json(body)
     return data.decode("utf-8"), data
-
-
-def _plain(value: object) -> bool:
-    """Whether ``value`` holds only what the standard encoder writes as RFC 8785 does."""
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
-    if isinstance(value, int) and kind is int:
-        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
-    if isinstance(value, dict) and kind is dict:
-        return all(type(key) is str and _plain(item) for key, item in value.items())
-    if isinstance(value, list) and kind is list:
-        return all(map(_plain, value))
-    return False
 
 
 def open_ledger(session: Session, tenant_id: str) -> None:
