@@ -68,11 +68,18 @@ def _plain(value: Any) -> Any:
             return value
         raise _NotPlain  # larger integral floats, tiny ones, NaN and infinities
     if kind is dict:
-        if not all(type(key) is str for key in value):
-            raise _NotPlain
-        return {key: _plain(item) for key, item in value.items()}
+        changed: dict[str, Any] | None = None
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            new = _plain(item)
+            if new is not item:  # copy only what holds an integral float
+                changed = changed if changed is not None else dict(value)
+                changed[key] = new
+        return value if changed is None else changed
     if kind is list:
-        return [_plain(item) for item in value]
+        items = [_plain(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     raise _NotPlain
 
 
