@@ -82,13 +82,27 @@ def fresh_database(kind: str, folder: Path) -> Iterator[str]:
         with sqlite_database(folder) as url:
             yield url
         return
-    problem = postgres_problem()
-    if problem is not None:
-        if in_ci():
-            pytest.fail(f"PostgreSQL tests are mandatory under CI: {problem}", pytrace=False)
-        pytest.skip(f"PostgreSQL tests SKIPPED: {problem}")
+    require_postgres()
     with postgres_database() as url:
         yield url
+
+
+SKIP_NOTICES: list[str] = []
+"""Why PostgreSQL tests were skipped, repeated at the end of the run (tests/conftest.py)."""
+
+
+def require_postgres() -> None:
+    """Return if PostgreSQL answers; else fail under CI, where it is mandatory, or skip the
+    test with a notice that the run's summary repeats."""
+    problem = postgres_problem()
+    if problem is None:
+        return
+    if in_ci():
+        pytest.fail(f"PostgreSQL tests are mandatory under CI: {problem}", pytrace=False)
+    notice = f"PostgreSQL tests SKIPPED: {problem}"
+    if notice not in SKIP_NOTICES:
+        SKIP_NOTICES.append(notice)
+    pytest.skip(notice)
 
 
 def _libpq(url: str) -> str:

@@ -16,18 +16,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.backends import in_ci, postgres_database, postgres_problem, sqlite_database
+from tests.backends import SKIP_NOTICES, postgres_database, require_postgres, sqlite_database
 from trustplane.api.app import create_app
 from trustplane.config import Settings
 from trustplane.db.migrate import upgrade
 from trustplane.db.session import make_engine, make_session_factory
 
 BACKENDS = ("sqlite", "postgresql")
-_pg_notice: list[str] = []
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for line in _pg_notice:
+    for line in SKIP_NOTICES:
         terminalreporter.write_sep("!", line, yellow=True)
 
 
@@ -37,14 +36,7 @@ def database_url(
 ) -> Iterator[str]:
     """A fresh, migrated database for this test run, one per backend."""
     if request.param == "postgresql":
-        problem = postgres_problem()
-        if problem is not None:
-            if in_ci():
-                pytest.fail(f"PostgreSQL tests are mandatory under CI: {problem}", pytrace=False)
-            notice = f"PostgreSQL tests SKIPPED: {problem}"
-            if notice not in _pg_notice:
-                _pg_notice.append(notice)
-            pytest.skip(notice)
+        require_postgres()
         with postgres_database() as url:
             upgrade(url)
             yield url

@@ -31,6 +31,7 @@ from trustplane.identity.models import Principal
 from trustplane.policy import approvals, waivers
 from trustplane.policy.models import Approval, Decision, Waiver
 from trustplane.registry import versions
+from trustplane.registry.facts import model_facts
 from trustplane.registry.models import (
     Dataset,
     DatasetVersion,
@@ -164,16 +165,8 @@ def _time(value: datetime | None) -> str | None:
 
 def _model(model: Model, who: _People) -> dict[str, Any]:
     return {
-        "id": model.id,
-        "name": model.name,
+        **model_facts(model),
         "description": model.description,
-        "owner": model.owner,
-        "intended_use": model.intended_use,
-        "out_of_scope_uses": list(model.out_of_scope_uses or []),
-        "limitations": list(model.limitations or []),
-        "risk_tier": model.risk_tier,
-        "business_unit": model.business_unit,
-        "regulatory_tags": list(model.regulatory_tags or []),
         "registered_at": rfc3339(model.created_at),
         "registered_by": who(model.created_by),
     }

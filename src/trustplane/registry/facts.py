@@ -71,17 +71,7 @@ def build(
         "checkpoint": checkpoint,
         "at": rfc3339(now),
         "requester": {"id": actor.principal_id, "name": actor.name, "kind": actor.kind},
-        "model": {
-            "id": model.id,
-            "name": model.name,
-            "owner": model.owner,
-            "intended_use": model.intended_use,
-            "out_of_scope_uses": list(model.out_of_scope_uses or []),
-            "limitations": list(model.limitations or []),
-            "risk_tier": model.risk_tier,
-            "business_unit": model.business_unit,
-            "regulatory_tags": list(model.regulatory_tags or []),
-        },
+        "model": model_facts(model),
         "version": {
             "id": version.id,
             "version": version.version,
@@ -108,6 +98,21 @@ def build(
     if runtime is not None:
         facts["runtime"] = runtime
     return facts
+
+
+def model_facts(model: Model) -> dict[str, Any]:
+    """What a model's registration states: owner, purpose, limits and risk."""
+    return {
+        "id": model.id,
+        "name": model.name,
+        "owner": model.owner,
+        "intended_use": model.intended_use,
+        "out_of_scope_uses": list(model.out_of_scope_uses or []),
+        "limitations": list(model.limitations or []),
+        "risk_tier": model.risk_tier,
+        "business_unit": model.business_unit,
+        "regulatory_tags": list(model.regulatory_tags or []),
+    }
 
 
 def _evaluation(raw: dict[str, Any]) -> dict[str, Any]:
